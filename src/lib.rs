@@ -1,0 +1,18 @@
+//! `handler`: the executable the Functions host starts, and its two front doors onto the
+//! tools of `mcp_tools`.
+//!
+//! - [`config`]: the command line and the settings, read and checked once at start-up.
+//! - [`invocation`]: the Functions custom-handler wire format: decode `{Data, Metadata}` into a
+//!   tool call, encode a call's outcome as `{Outputs, ReturnValue}` (contract §4–§5).
+//! - [`serve_functions`]: the axum routes of the custom-handler protocol (`GET /`,
+//!   `POST /{function}`) and the one mapping of invocation failures to HTTP answers.
+//! - [`functions_json`]: the registry as function folders (`<tool>/function.json`).
+//! - [`telemetry`]: logging set-up.
+//!
+//! `main.rs` is thin: parse the command line, set up telemetry, run the chosen mode.
+
+pub mod config;
+pub mod functions_json;
+pub mod invocation;
+pub mod serve_functions;
+pub mod telemetry;

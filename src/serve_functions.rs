@@ -1,0 +1,157 @@
+//! The custom-handler protocol over HTTP: `GET /` for readiness, `POST /{function}` for a
+//! tool call, and one mapping of every invocation failure to an HTTP answer with a JSON body.
+//!
+//! Tool failures are never HTTP errors: the host replaces any non-2xx answer with a generic
+//! message (contract §5), so they travel as 200 + `isError` inside the envelope.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use mcp_tools::{Registry, ToolContext};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::invocation::{self, DecodeError};
+
+/// Bodies beyond this are refused with 413. Generous on purpose: argument limits are the
+/// tools' business and are answered with a readable `isError`, which a 413 cannot carry.
+pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
+
+const INVOCATION_ID_HEADER: &str = "x-azure-functions-invocationid";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    pub call_timeout: Duration,
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(ready))
+        .route("/{function}", post(invoke))
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The host polls this until it answers; nothing else may happen here.
+async fn ready() -> &'static str {
+    "ready"
+}
+
+#[tracing::instrument(skip_all, fields(function = %function, invocation_id, outcome))]
+async fn invoke(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, InvocationError> {
+    let started = Instant::now();
+    let span = tracing::Span::current();
+    let invocation_id = headers
+        .get(INVOCATION_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(id) = &invocation_id {
+        span.record("invocation_id", id.as_str());
+    }
+    let tool = state
+        .registry
+        .get(&function)
+        .ok_or_else(|| InvocationError::UnknownFunction(function.clone()))?;
+    let body = body.map_err(InvocationError::from)?;
+    let call = invocation::decode(&body, tool.spec()).map_err(InvocationError::Decode)?;
+
+    let mut ctx = ToolContext::new(state.call_timeout);
+    for (name, bytes) in call.input_blobs {
+        ctx = ctx.with_input_blob(name, bytes);
+    }
+    if let Some(id) = invocation_id {
+        ctx = ctx.with_invocation_id(id);
+    }
+    let outcome = state.registry.call(tool, call.arguments, ctx).await;
+    span.record("outcome", outcome.outcome.as_str());
+    tracing::info!(
+        tool = %tool.spec().name,
+        outcome = outcome.outcome.as_str(),
+        duration_ms = started.elapsed().as_secs_f64() * 1e3,
+        "tool call"
+    );
+    Ok(Json(invocation::encode(outcome)).into_response())
+}
+
+async fn unknown_path() -> InvocationError {
+    InvocationError::UnknownPath
+}
+
+async fn method_not_allowed() -> InvocationError {
+    InvocationError::MethodNotAllowed
+}
+
+/// Everything that stops a request before it becomes a tool call.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    #[error("no function named `{0}`: this handler serves one function per tool")]
+    UnknownFunction(String),
+    #[error("no such path: the handler answers GET / and POST /<function>")]
+    UnknownPath,
+    #[error("method not allowed: the handler answers GET / and POST /<function>")]
+    MethodNotAllowed,
+    #[error("the request body exceeds {MAX_BODY_BYTES} bytes")]
+    BodyTooLarge,
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
+    #[error("{0}")]
+    Decode(DecodeError),
+}
+
+impl From<BytesRejection> for InvocationError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::BodyTooLarge
+        } else {
+            Self::BodyUnreadable(rejection.body_text())
+        }
+    }
+}
+
+impl InvocationError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::UnknownFunction(_) => (StatusCode::NOT_FOUND, "unknown_function"),
+            Self::UnknownPath => (StatusCode::NOT_FOUND, "unknown_path"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::BodyUnreadable(_) => (StatusCode::BAD_REQUEST, "body_unreadable"),
+            Self::Decode(_) => (StatusCode::BAD_REQUEST, "not_an_invocation"),
+        }
+    }
+}
+
+impl IntoResponse for InvocationError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        tracing::warn!(status = status.as_u16(), code, error = %self, "request refused");
+        let body = json!({ "error": { "code": code, "message": self.to_string() } });
+        (status, Json(body)).into_response()
+    }
+}
