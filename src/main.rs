@@ -16,7 +16,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let registry = match mcp_tools::tools::builtin() {
+    // The downstream APIs' settings are checked now, for the modes that call them; the
+    // function folders need none.
+    let downstream = match &command {
+        Command::Help | Command::Functions { .. } => Default::default(),
+        _ => match mcp_tools::downstream_config(|k| std::env::var(k).ok()) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("handler: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let registry = match mcp_tools::build_registry(&downstream) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("handler: the tool registry is invalid: {e}");

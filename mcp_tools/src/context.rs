@@ -15,6 +15,7 @@ pub struct ToolContext {
     deadline: Instant,
     input_blobs: HashMap<&'static str, Vec<u8>>,
     invocation_id: Option<String>,
+    traceparent: Option<String>,
 }
 
 impl Default for ToolContext {
@@ -29,6 +30,7 @@ impl ToolContext {
             deadline: Instant::now() + timeout,
             input_blobs: HashMap::new(),
             invocation_id: None,
+            traceparent: None,
         }
     }
 
@@ -41,6 +43,18 @@ impl ToolContext {
     pub fn with_invocation_id(mut self, id: impl Into<String>) -> Self {
         self.invocation_id = Some(id.into());
         self
+    }
+
+    /// The caller's W3C trace context, sent on to downstream APIs. A value that is not a
+    /// well-formed `traceparent` is dropped rather than forwarded.
+    pub fn with_traceparent(mut self, traceparent: impl Into<String>) -> Self {
+        let traceparent = traceparent.into();
+        self.traceparent = valid_traceparent(&traceparent).then_some(traceparent);
+        self
+    }
+
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
     }
 
     pub fn deadline(&self) -> Instant {
@@ -58,5 +72,49 @@ impl ToolContext {
 
     pub fn invocation_id(&self) -> Option<&str> {
         self.invocation_id.as_deref()
+    }
+}
+
+/// `version-traceid-parentid-flags`, lower-case hex, e.g.
+/// `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`.
+fn valid_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    parts.len() >= 4
+        && hex(parts[0], 2)
+        && parts[0] != "ff"
+        && hex(parts[1], 32)
+        && parts[1].bytes().any(|b| b != b'0')
+        && hex(parts[2], 16)
+        && parts[2].bytes().any(|b| b != b'0')
+        && hex(parts[3], 2)
+        && (parts[0] != "00" || parts.len() == 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_well_formed_traceparents() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            ToolContext::default().with_traceparent(good).traceparent(),
+            Some(good)
+        );
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "garbage",
+        ] {
+            assert_eq!(
+                ToolContext::default().with_traceparent(bad).traceparent(),
+                None
+            );
+        }
     }
 }
