@@ -5,26 +5,75 @@
 //! function folders.
 
 use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
 Usage:
-  handler                     serve the tools to the Azure Functions host
-                              (needs FUNCTIONS_CUSTOMHANDLER_PORT, set by `func start` / Azure)
+  handler                     under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set): serve
+                              the tools to the host; otherwise the same as `handler serve`
+  handler serve [--port N] [--bind ADDR] [--insecure-no-auth]
+                              serve the tools as an MCP server of our own (streamable HTTP) at
+                              http://ADDR:N/runtime/webhooks/mcp and /mcp (default 127.0.0.1:7071)
   handler functions --out DIR write one function folder per tool (<tool>/function.json) into DIR
   handler --help              this text
 
 Settings (environment):
-  FUNCTIONS_CUSTOMHANDLER_PORT  port to listen on, on 127.0.0.1 (set by the Functions host)
+  FUNCTIONS_CUSTOMHANDLER_PORT  set by the Functions host: the port to serve it on (127.0.0.1)
   HANDLER_CALL_TIMEOUT_MS       time a tool call may take, 1..=200000 ms (default 30000)
+  MCP_EXTENSION_KEY             serve: the key clients must send (x-functions-key or ?code=)
+  MCP_ALLOWED_HOSTS             serve: extra allowed Host values, comma-separated
+  WEBSITE_HOSTNAME              serve: added to the allowed hosts (set by App Service)
+  SNIPPETS_DIR                  serve: folder behind the snippet bindings (default .snippets)
   RUST_LOG                      log filter, e.g. `info` or `handler=debug` (default `info`)
 ";
+
+/// A secret setting. It never prints: `Debug` and `Display` show `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time comparison, so response timing does not reveal how much of a guessed
+    /// key was right.
+    pub fn matches(&self, offered: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), offered.as_bytes());
+        let mut diff = a.len() ^ b.len();
+        for i in 0..a.len().max(b.len()) {
+            let x = a.get(i).copied().unwrap_or(0);
+            let y = b.get(i).copied().unwrap_or(0xff);
+            diff |= usize::from(x ^ y);
+        }
+        diff == 0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Serve the custom-handler protocol to the Functions host.
     Invocations(InvocationSettings),
+    /// Serve the tools as an MCP server of our own.
+    Serve(ServeConfig),
     /// Write the function folders for every tool.
     Functions {
         out: PathBuf,
@@ -37,6 +86,20 @@ pub struct InvocationSettings {
     pub port: u16,
     pub call_timeout: Duration,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub insecure_no_auth: bool,
+    pub key: Option<Secret>,
+    pub allowed_hosts: Vec<String>,
+    pub snippets_dir: PathBuf,
+    pub call_timeout: Duration,
+}
+
+/// The self-hosted port when neither `--port` nor the host's port is given: the port
+/// `func start` uses, so client configurations work with either.
+pub const DEFAULT_SERVE_PORT: u16 = 7071;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -71,7 +134,11 @@ pub fn parse(
         })
         .collect::<Result<_, _>>()?;
     match args.first().map(String::as_str) {
-        None => invocation_settings(&env).map(Command::Invocations),
+        None if setting(&env, "FUNCTIONS_CUSTOMHANDLER_PORT")?.is_some() => {
+            invocation_settings(&env).map(Command::Invocations)
+        }
+        None => serve_config(&[], &env).map(Command::Serve),
+        Some("serve") => serve_config(&args[1..], &env).map(Command::Serve),
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         Some("functions") => match &args[1..] {
             [flag, dir] if flag == "--out" => Ok(Command::Functions {
@@ -88,20 +155,98 @@ pub fn parse(
     }
 }
 
+fn serve_config(
+    args: &[String],
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<ServeConfig, ConfigError> {
+    let mut port = None;
+    let mut bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut insecure_no_auth = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| rest.next().cloned())
+                .ok_or_else(|| ConfigError::Usage(format!("`{name}` needs a value")))
+        };
+        match flag {
+            "--port" => {
+                let v = value("--port")?;
+                port = Some(parse_port(&v).ok_or_else(|| {
+                    ConfigError::Usage(format!("`--port {v}` is not a port number (1-65535)"))
+                })?);
+            }
+            "--bind" => {
+                let v = value("--bind")?;
+                bind = v.parse().map_err(|_| {
+                    ConfigError::Usage(format!("`--bind {v}` is not an IP address"))
+                })?;
+            }
+            "--insecure-no-auth" => insecure_no_auth = true,
+            other => {
+                return Err(ConfigError::Usage(format!(
+                    "unknown option `{other}` for serve"
+                )));
+            }
+        }
+    }
+    let port = match port {
+        Some(p) => p,
+        None => match setting(env, "FUNCTIONS_CUSTOMHANDLER_PORT")? {
+            Some(p) => parse_port(&p).ok_or_else(|| ConfigError::Invalid {
+                name: "FUNCTIONS_CUSTOMHANDLER_PORT",
+                reason: format!("`{p}` is not a port number (1-65535)"),
+            })?,
+            None => DEFAULT_SERVE_PORT,
+        },
+    };
+    let mut allowed_hosts: Vec<String> = setting(env, "MCP_ALLOWED_HOSTS")?
+        .map(|v| {
+            v.split(',')
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(site) = setting(env, "WEBSITE_HOSTNAME")? {
+        allowed_hosts.push(site.trim().to_owned());
+    }
+    Ok(ServeConfig {
+        addr: SocketAddr::new(bind, port),
+        insecure_no_auth,
+        key: setting(env, "MCP_EXTENSION_KEY")?.map(Secret::new),
+        allowed_hosts,
+        snippets_dir: setting(env, "SNIPPETS_DIR")?
+            .map_or_else(|| PathBuf::from(".snippets"), PathBuf::from),
+        call_timeout: call_timeout(env)?,
+    })
+}
+
+fn parse_port(text: &str) -> Option<u16> {
+    text.trim().parse::<u16>().ok().filter(|p| *p != 0)
+}
+
 fn invocation_settings(
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<InvocationSettings, ConfigError> {
     let port = setting(env, "FUNCTIONS_CUSTOMHANDLER_PORT")?.ok_or(ConfigError::NoHostPort)?;
-    let port = port
-        .trim()
-        .parse::<u16>()
-        .ok()
-        .filter(|p| *p != 0)
-        .ok_or_else(|| ConfigError::Invalid {
-            name: "FUNCTIONS_CUSTOMHANDLER_PORT",
-            reason: format!("`{port}` is not a port number (1-65535)"),
-        })?;
-    let call_timeout = match setting(env, "HANDLER_CALL_TIMEOUT_MS")? {
+    let port = parse_port(&port).ok_or_else(|| ConfigError::Invalid {
+        name: "FUNCTIONS_CUSTOMHANDLER_PORT",
+        reason: format!("`{port}` is not a port number (1-65535)"),
+    })?;
+    Ok(InvocationSettings {
+        port,
+        call_timeout: call_timeout(env)?,
+    })
+}
+
+fn call_timeout(env: &impl Fn(&str) -> Option<String>) -> Result<Duration, ConfigError> {
+    Ok(match setting(env, "HANDLER_CALL_TIMEOUT_MS")? {
         None => mcp_tools::context::DEFAULT_CALL_TIMEOUT,
         Some(ms) => ms
             .trim()
@@ -116,8 +261,7 @@ fn invocation_settings(
                      (the Azure front end drops requests after about 230 s)"
                 ),
             })?,
-    };
-    Ok(InvocationSettings { port, call_timeout })
+    })
 }
 
 /// A setting's value; empty counts as unset, and an unresolved Key Vault reference is an
@@ -161,8 +305,66 @@ mod tests {
     }
 
     #[test]
-    fn no_subcommand_outside_the_host_explains_itself() {
-        assert_eq!(parse_with(&[], &[]), Err(ConfigError::NoHostPort));
+    fn no_subcommand_outside_the_host_serves_on_loopback_7071() {
+        let Ok(Command::Serve(c)) = parse_with(&[], &[]) else {
+            panic!("expected serve");
+        };
+        assert_eq!(c.addr, "127.0.0.1:7071".parse().unwrap_or(c.addr));
+        assert_eq!(c.key, None);
+        assert_eq!(c.snippets_dir, PathBuf::from(".snippets"));
+    }
+
+    #[test]
+    fn serve_flags_and_settings() {
+        let Ok(Command::Serve(c)) = parse_with(
+            &[
+                "serve",
+                "--port",
+                "8080",
+                "--bind=0.0.0.0",
+                "--insecure-no-auth",
+            ],
+            &[
+                ("MCP_EXTENSION_KEY", "k"),
+                ("MCP_ALLOWED_HOSTS", "a.example, b.example"),
+                ("WEBSITE_HOSTNAME", "app.azurewebsites.net"),
+                ("FUNCTIONS_CUSTOMHANDLER_PORT", "9000"),
+            ],
+        ) else {
+            panic!("expected serve");
+        };
+        assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
+        assert!(c.insecure_no_auth);
+        assert_eq!(c.key, Some(Secret::new("k")));
+        assert_eq!(
+            c.allowed_hosts,
+            ["a.example", "b.example", "app.azurewebsites.net"]
+        );
+        // Model B: the host passes its port and `serve`.
+        let Ok(Command::Serve(c)) =
+            parse_with(&["serve"], &[("FUNCTIONS_CUSTOMHANDLER_PORT", "9000")])
+        else {
+            panic!("expected serve");
+        };
+        assert_eq!(c.addr.port(), 9000);
+        assert!(matches!(
+            parse_with(&["serve", "--port"], &[]),
+            Err(ConfigError::Usage(_))
+        ));
+        assert!(matches!(
+            parse_with(&["serve", "--nope"], &[]),
+            Err(ConfigError::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn secrets_never_print_and_compare_exactly() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
+        assert!(s.matches("hunter2"));
+        for wrong in ["hunter", "hunter22", "", "Hunter2"] {
+            assert!(!s.matches(wrong), "{wrong}");
+        }
     }
 
     #[test]

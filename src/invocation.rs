@@ -28,6 +28,10 @@ pub struct Invocation {
     pub requested_name: Option<String>,
     /// Input bindings that delivered bytes; a missing blob is absent.
     pub input_blobs: Vec<(&'static str, Vec<u8>)>,
+    /// How many string layers wrapped the trigger context (0 = a plain object).
+    pub context_depth: usize,
+    /// Where the arguments came from, for debugging a host that sends something new.
+    pub arguments_source: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,23 +72,32 @@ pub fn decode(body: &[u8], tool: &ToolSpec) -> Result<Invocation, DecodeError> {
         .and_then(Value::as_str)
         .map(str::to_owned);
 
-    let arguments = context
+    let from_context = context
         .as_ref()
         .and_then(|c| c.get("arguments"))
         .filter(|a| !a.is_null())
-        .cloned()
-        .or_else(|| {
-            metadata
-                .and_then(|m| field(m, "arguments"))
-                .map(|a| unwrap_to_object(a).map_or_else(|| a.clone(), |(o, _)| Value::Object(o)))
-                .filter(|a| !a.is_null())
-        })
-        .or_else(|| {
-            metadata
-                .and_then(|m| field(m, "mcptoolargs"))
-                .and_then(unwrap_to_object)
-                .map(|(args, _)| Value::Object(coerce_string_arguments(args, &tool.input_schema)))
-        });
+        .cloned();
+    let from_metadata = || {
+        metadata
+            .and_then(|m| field(m, "arguments"))
+            .map(|a| unwrap_to_object(a).map_or_else(|| a.clone(), |(o, _)| Value::Object(o)))
+            .filter(|a| !a.is_null())
+    };
+    let from_strings = || {
+        metadata
+            .and_then(|m| field(m, "mcptoolargs"))
+            .and_then(unwrap_to_object)
+            .map(|(args, _)| Value::Object(coerce_string_arguments(args, &tool.input_schema)))
+    };
+    let (arguments, arguments_source) = if let Some(a) = from_context {
+        (Some(a), "context")
+    } else if let Some(a) = from_metadata() {
+        (Some(a), "metadata.arguments")
+    } else if let Some(a) = from_strings() {
+        (Some(a), "metadata.mcptoolargs")
+    } else {
+        (None, "none")
+    };
 
     let input_blobs = tool
         .bindings
@@ -100,6 +113,8 @@ pub fn decode(body: &[u8], tool: &ToolSpec) -> Result<Invocation, DecodeError> {
         arguments,
         requested_name,
         input_blobs,
+        context_depth: depth,
+        arguments_source,
     })
 }
 
@@ -159,16 +174,21 @@ fn unwrap_to_object(value: &Value) -> Option<Unwrapped> {
     None
 }
 
-/// A blob's bytes, unwrapped as many times as the trigger context was (so that a snippet
-/// whose text is itself JSON is not unwrapped too far); `None` when the blob is missing.
-fn decode_blob(value: &Value, depth: usize) -> Option<Vec<u8>> {
+/// A blob's bytes; `None` when the blob is missing.
+///
+/// The host wraps a binding's value in as many string layers as it wraps the trigger's, but
+/// the trigger's first layer is the context object becoming JSON text, which a text blob
+/// does not need: so a blob has one layer fewer than the context. Unwrapping exactly that
+/// many (not "until it stops parsing") keeps a snippet whose text is itself JSON, or a JSON
+/// string literal, intact.
+fn decode_blob(value: &Value, context_depth: usize) -> Option<Vec<u8>> {
     let mut text = match value {
         Value::Null => return None,
         Value::String(s) => s.clone(),
         // A host that parsed the blob for us: give the tool its JSON text back.
         other => return Some(other.to_string().into_bytes()),
     };
-    for _ in 0..depth {
+    for _ in 1..context_depth {
         match serde_json::from_str::<Value>(&text) {
             Ok(Value::String(inner)) => text = inner,
             Ok(Value::Null) => return None,

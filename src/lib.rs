@@ -7,6 +7,9 @@
 //! - [`serve_functions`]: the axum routes of the custom-handler protocol (`GET /`,
 //!   `POST /{function}`) and the one mapping of invocation failures to HTTP answers.
 //! - [`functions_json`]: the registry as function folders (`<tool>/function.json`).
+//! - [`serve_mcp`]: the self-hosted front door, an rmcp streamable-HTTP server over the same
+//!   registry, with the host's key check and [`local_blobs`] standing in for blob bindings.
+//! - [`server_identity`]: the server's name, version and instructions (as in host.json).
 //! - [`telemetry`]: logging set-up.
 //!
 //! `main.rs` is thin: parse the command line, set up telemetry, run the chosen mode.
@@ -14,5 +17,8 @@
 pub mod config;
 pub mod functions_json;
 pub mod invocation;
+pub mod local_blobs;
 pub mod serve_functions;
+pub mod serve_mcp;
+pub mod server_identity;
 pub mod telemetry;

@@ -4,8 +4,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use handler::config::{self, Command, InvocationSettings};
+use handler::config::{self, Command, InvocationSettings, ServeConfig};
+use handler::local_blobs::LocalBlobs;
 use handler::serve_functions::{self, AppState};
+use handler::serve_mcp::{self, ServeSettings};
 use handler::{functions_json, telemetry};
 
 fn main() -> ExitCode {
@@ -55,6 +57,17 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Serve(config) => {
+            telemetry::init();
+            match serve_self_hosted(config, Arc::new(registry)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("handler stopped: {e}");
+                    eprintln!("handler: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Invocations(settings) => {
             telemetry::init();
             match serve_invocations(settings, Arc::new(registry)) {
@@ -84,6 +97,37 @@ async fn serve_invocations(
         call_timeout: settings.call_timeout,
     };
     serve_functions::run(listener, state, shutdown_signal()).await
+}
+
+#[tokio::main]
+async fn serve_self_hosted(
+    config: ServeConfig,
+    registry: Arc<mcp_tools::Registry>,
+) -> std::io::Result<()> {
+    serve_mcp::check_exposure(config.addr, config.key.is_some(), config.insecure_no_auth)
+        .map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        tools = registry.specs().len(),
+        key_required = config.key.is_some(),
+        snippets_dir = %config.snippets_dir.display(),
+        "serving MCP at http://{addr}/runtime/webhooks/mcp and /mcp"
+    );
+    let settings = ServeSettings {
+        key: config.key,
+        allowed_hosts: config.allowed_hosts,
+        call_timeout: config.call_timeout,
+        blobs: LocalBlobs::new(config.snippets_dir),
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    serve_mcp::run(listener, registry, settings, shutdown).await
 }
 
 async fn shutdown_signal() {

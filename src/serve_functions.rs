@@ -80,6 +80,14 @@ async fn invoke(
         .ok_or_else(|| InvocationError::UnknownFunction(function.clone()))?;
     let body = body.map_err(InvocationError::from)?;
     let call = invocation::decode(&body, tool.spec()).map_err(InvocationError::Decode)?;
+    // Shapes only: never the arguments, the blobs or the context's transport headers.
+    tracing::debug!(
+        context_depth = call.context_depth,
+        arguments_source = call.arguments_source,
+        input_blobs = call.input_blobs.len(),
+        body_bytes = body.len(),
+        "invocation decoded"
+    );
 
     let mut ctx = ToolContext::new(state.call_timeout);
     for (name, bytes) in call.input_blobs {

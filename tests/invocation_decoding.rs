@@ -56,6 +56,8 @@ async fn get_snippet_reads_the_blob_without_over_decoding() {
     let app = builtin_app();
     let answer = post(&app, "get_snippet", fixture("get_found_double")).await;
     assert_eq!(answer.text(), r#"{"a": 1}"#);
+    let answer = post(&app, "get_snippet", fixture("get_found_double_quoted")).await;
+    assert_eq!(answer.text(), r#""quoted""#);
     // Text that looks like base64 comes back as the text, not decoded.
     let answer = post(&app, "get_snippet", fixture("get_found_single")).await;
     assert_eq!(answer.text(), "aGVsbG8=");

@@ -115,3 +115,4 @@ pub async fn send(app: &Router, method: &str, uri: &str, body: impl Into<Body>) 
 pub async fn post(app: &Router, function: &str, body: impl Into<Body>) -> Answer {
     send(app, "POST", &format!("/{function}"), body).await
 }
+pub mod mcp_cases;

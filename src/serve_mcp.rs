@@ -1,0 +1,319 @@
+//! The self-hosted front door: the same registry served as an MCP server of our own (rmcp,
+//! stateless streamable HTTP), for machines without the Functions host.
+//!
+//! Parity with the host (architecture.md): unknown tools and missing required arguments are
+//! JSON-RPC -32602; everything else is the registry's `CallToolResult`, unchanged. The blob
+//! bindings the host would provide are provided here from a local folder.
+//!
+//! Responses are plain JSON (`json_response`): a stateless server holds no event store, so an
+//! SSE stream that ends cannot be resumed, and some clients (the Python SDK 2.x) treat that
+//! end as a failure. rmcp still switches a response to SSE by itself when a tool emits a
+//! notification (progress) before its result, so nothing is lost.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use mcp_tools::bindings::BlobBinding;
+use mcp_tools::{BindingDirection, CallToolResult, JsonObject, Registry, ToolContext, ToolError};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::local_blobs::LocalBlobs;
+use crate::server_identity;
+
+/// The paths clients use: the host's, so a client configuration carries over, and the
+/// conventional one.
+pub const MCP_PATHS: [&str; 2] = ["/runtime/webhooks/mcp", "/mcp"];
+
+#[derive(Clone)]
+pub struct ServeSettings {
+    pub key: Option<crate::config::Secret>,
+    /// Extra `Host` values to accept besides loopback (MCP_ALLOWED_HOSTS, WEBSITE_HOSTNAME).
+    pub allowed_hosts: Vec<String>,
+    pub call_timeout: Duration,
+    pub blobs: LocalBlobs,
+}
+
+/// The MCP server object rmcp drives; one per request in stateless mode, so it is cheap.
+#[derive(Clone)]
+pub struct McpServer {
+    registry: Arc<Registry>,
+    blobs: LocalBlobs,
+    call_timeout: Duration,
+}
+
+impl McpServer {
+    pub fn new(registry: Arc<Registry>, blobs: LocalBlobs, call_timeout: Duration) -> Self {
+        Self {
+            registry,
+            blobs,
+            call_timeout,
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(tool = %params.name, outcome))]
+    async fn call(&self, params: CallToolRequestParams) -> Result<CallToolResult, ErrorData> {
+        let tool = self.registry.get(&params.name).ok_or_else(|| {
+            ErrorData::invalid_params(format!("Unknown tool '{}'.", params.name), None)
+        })?;
+        let arguments = params.arguments.unwrap_or_default();
+        let missing = tool.missing_required(&arguments);
+        if !missing.is_empty() {
+            // The host's own wording, so clients see the same message on both front doors.
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "One or more required tool properties are missing values. Please provide: {}",
+                    missing.join(", ")
+                ),
+                None,
+            ));
+        }
+        let spec = tool.spec();
+        let mut ctx = ToolContext::new(self.call_timeout);
+        // Blobs are located from the arguments, so only read them for arguments that pass
+        // validation: an invalid call gets its isError without touching the disk.
+        if tool.validate(&arguments).is_ok() {
+            for binding in spec
+                .bindings
+                .iter()
+                .filter(|b| b.direction == BindingDirection::In)
+            {
+                match self.read_blob(binding, &arguments).await {
+                    Ok(Some(bytes)) => ctx = ctx.with_input_blob(binding.name, bytes),
+                    Ok(None) => {}
+                    Err(e) => return Ok(e.to_call_tool_result()),
+                }
+            }
+        }
+        let outcome = self
+            .registry
+            .call(
+                tool,
+                Some(serde_json::Value::Object(arguments.clone())),
+                ctx,
+            )
+            .await;
+        tracing::Span::current().record("outcome", outcome.outcome.as_str());
+        for (name, bytes) in &outcome.blobs {
+            let Some(binding) = spec.bindings.iter().find(|b| b.name == *name) else {
+                continue;
+            };
+            if let Err(e) = self.write_blob(binding, &arguments, bytes).await {
+                return Ok(e.to_call_tool_result());
+            }
+        }
+        Ok(outcome.result)
+    }
+
+    async fn read_blob(
+        &self,
+        binding: &BlobBinding,
+        arguments: &JsonObject,
+    ) -> Result<Option<Vec<u8>>, ToolError> {
+        let path = binding
+            .resolve(arguments)
+            .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+        self.blobs.read(&path).await.map_err(storage_error)
+    }
+
+    async fn write_blob(
+        &self,
+        binding: &BlobBinding,
+        arguments: &JsonObject,
+        bytes: &[u8],
+    ) -> Result<(), ToolError> {
+        let path = binding
+            .resolve(arguments)
+            .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
+        self.blobs.write(&path, bytes).await.map_err(storage_error)
+    }
+}
+
+fn storage_error(e: crate::local_blobs::BlobError) -> ToolError {
+    tracing::error!(error = %e, "local blob storage failed");
+    ToolError::failed("The snippet storage could not be reached.", true)
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> InitializeResult {
+        InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                server_identity::NAME,
+                server_identity::VERSION,
+            ))
+            .with_instructions(server_identity::INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            self.registry.specs().map(|s| s.to_mcp_tool()).collect(),
+        ))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.call(request).await.map(CallToolResponse::from)
+    }
+}
+
+/// The router: MCP at both paths behind the key check, and `GET /` for liveness.
+pub fn app(
+    registry: Arc<Registry>,
+    settings: ServeSettings,
+    shutdown: CancellationToken,
+) -> Router {
+    let server = McpServer::new(registry, settings.blobs.clone(), settings.call_timeout);
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    hosts.extend(settings.allowed_hosts.iter().cloned());
+    let mut origins: Vec<String> = vec![
+        "http://localhost:*".into(),
+        "http://127.0.0.1:*".into(),
+        "http://[::1]:*".into(),
+    ];
+    origins.extend(
+        settings
+            .allowed_hosts
+            .iter()
+            .map(|h| format!("https://{h}:*")),
+    );
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .with_max_request_body_bytes(crate::serve_functions::MAX_BODY_BYTES)
+        .with_cancellation_token(shutdown);
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    );
+    let mut router = Router::new().route("/", axum::routing::get(|| async { "ready" }));
+    for path in MCP_PATHS {
+        router = router.nest_service(path, service.clone());
+    }
+    router.layer(middleware::from_fn_with_state(
+        Arc::new(settings.key),
+        require_key,
+    ))
+}
+
+/// Serves until `shutdown` is cancelled.
+pub async fn run(
+    listener: TcpListener,
+    registry: Arc<Registry>,
+    settings: ServeSettings,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let router = app(registry, settings, shutdown.clone());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+/// The host's key check: `x-functions-key` header or `?code=` query, compared in constant
+/// time. `GET /` stays open so a load balancer can probe liveness.
+async fn require_key(
+    State(key): State<Arc<Option<crate::config::Secret>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(key) = key.as_ref() else {
+        return next.run(request).await;
+    };
+    if request.uri().path() == "/" {
+        return next.run(request).await;
+    }
+    let offered = presented_key(request.headers(), request.uri().query());
+    match offered {
+        Some(offered) if key.matches(&offered) => next.run(request).await,
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({
+                "error": {
+                    "code": "unauthorized",
+                    "message": "A valid key is required: send it in the `x-functions-key` header or the `code` query parameter."
+                }
+            })),
+        )
+            .into_response(),
+    }
+}
+
+fn presented_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(v) = headers.get("x-functions-key").and_then(|v| v.to_str().ok()) {
+        return Some(v.to_owned());
+    }
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "code")
+        .map(|(_, v)| percent_decode(v))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The address was chosen by the user; refuse to expose tools without a key unless they
+/// insist.
+pub fn check_exposure(
+    addr: SocketAddr,
+    has_key: bool,
+    insecure_no_auth: bool,
+) -> Result<(), String> {
+    if addr.ip().is_loopback() || has_key || insecure_no_auth {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to serve on {addr} without a key: set MCP_EXTENSION_KEY, bind to 127.0.0.1, \
+         or pass --insecure-no-auth if this network is trusted"
+    ))
+}
