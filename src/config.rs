@@ -29,44 +29,8 @@ Settings (environment):
   RUST_LOG                      log filter, e.g. `info` or `handler=debug` (default `info`)
 ";
 
-/// A secret setting. It never prints: `Debug` and `Display` show `<redacted>`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Constant-time comparison, so response timing does not reveal how much of a guessed
-    /// key was right.
-    pub fn matches(&self, offered: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), offered.as_bytes());
-        let mut diff = a.len() ^ b.len();
-        for i in 0..a.len().max(b.len()) {
-            let x = a.get(i).copied().unwrap_or(0);
-            let y = b.get(i).copied().unwrap_or(0xff);
-            diff |= usize::from(x ^ y);
-        }
-        diff == 0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// Secrets never print; the same type guards downstream keys and tokens.
+pub use mcp_tools::secret::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -357,15 +321,6 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn secrets_never_print_and_compare_exactly() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
-        assert!(s.matches("hunter2"));
-        for wrong in ["hunter", "hunter22", "", "Hunter2"] {
-            assert!(!s.matches(wrong), "{wrong}");
-        }
-    }
 
     #[test]
     fn bad_settings_are_named() {

@@ -73,6 +73,12 @@ impl RegisteredTool {
         self.tool.spec()
     }
 
+    /// Checks arguments against the input schema without calling the tool (a front door
+    /// that must locate blobs from the arguments does this first).
+    pub fn validate(&self, arguments: &JsonObject) -> Result<(), ToolError> {
+        self.validator.validate(&Value::Object(arguments.clone()))
+    }
+
     /// Required arguments absent from `arguments` (JSON-RPC -32602 in the self-hosted front).
     pub fn missing_required<'a>(&'a self, arguments: &JsonObject) -> Vec<&'a str> {
         self.validator.missing_required(arguments)
