@@ -47,6 +47,7 @@ pub struct LineStock {
     pub quantity: u64,
     /// Units of this product available now across all warehouses.
     pub available: u64,
+    /// Whether the available units cover every line of the order with this product.
     pub enough: bool,
 }
 
@@ -126,6 +127,15 @@ impl TypedTool for OrderWithStock {
                 joined.map_err(|e| ToolError::Internal(format!("stock lookup task: {e}")))??;
             levels.push(level);
         }
+        // A product on several lines needs its stock for all of them.
+        let wanted = |sku: &str| -> u64 {
+            order
+                .lines
+                .iter()
+                .filter(|l| l.sku == sku)
+                .map(|l| l.quantity)
+                .sum()
+        };
         let lines: Vec<LineStock> = order
             .lines
             .iter()
@@ -138,7 +148,7 @@ impl TypedTool for OrderWithStock {
                     sku: line.sku.clone(),
                     quantity: line.quantity,
                     available,
-                    enough: available >= line.quantity,
+                    enough: available >= wanted(&line.sku),
                 }
             })
             .collect();
