@@ -13,9 +13,10 @@ pub const USAGE: &str = "\
 Usage:
   handler                     under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set): serve
                               the tools to the host; otherwise the same as `handler serve`
-  handler serve [--port N] [--bind ADDR] [--insecure-no-auth]
+  handler serve [--port N] [--bind ADDR] [--insecure-no-auth] [--conformance-tools]
                               serve the tools as an MCP server of our own (streamable HTTP) at
-                              http://ADDR:N/runtime/webhooks/mcp and /mcp (default 127.0.0.1:7071)
+                              http://ADDR:N/runtime/webhooks/mcp and /mcp (default 127.0.0.1:7071);
+                              --conformance-tools adds the MCP conformance suite's fixture tools
   handler functions --out DIR write one function folder per tool (<tool>/function.json) into DIR
   handler --help              this text
 
@@ -55,6 +56,8 @@ pub struct InvocationSettings {
 pub struct ServeConfig {
     pub addr: SocketAddr,
     pub insecure_no_auth: bool,
+    /// Also serve the conformance suite's fixture tools (tests/interop only).
+    pub conformance_tools: bool,
     pub key: Option<Secret>,
     pub allowed_hosts: Vec<String>,
     pub snippets_dir: PathBuf,
@@ -126,6 +129,7 @@ fn serve_config(
     let mut port = None;
     let mut bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut insecure_no_auth = false;
+    let mut conformance_tools = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -152,6 +156,7 @@ fn serve_config(
                 })?;
             }
             "--insecure-no-auth" => insecure_no_auth = true,
+            "--conformance-tools" => conformance_tools = true,
             other => {
                 return Err(ConfigError::Usage(format!(
                     "unknown option `{other}` for serve"
@@ -183,6 +188,7 @@ fn serve_config(
     Ok(ServeConfig {
         addr: SocketAddr::new(bind, port),
         insecure_no_auth,
+        conformance_tools,
         key: setting(env, "MCP_EXTENSION_KEY")?.map(Secret::new),
         allowed_hosts,
         snippets_dir: setting(env, "SNIPPETS_DIR")?
@@ -299,6 +305,7 @@ mod tests {
         };
         assert_eq!(c.addr.to_string(), "0.0.0.0:8080");
         assert!(c.insecure_no_auth);
+        assert!(!c.conformance_tools);
         assert_eq!(c.key, Some(Secret::new("k")));
         assert_eq!(
             c.allowed_hosts,
@@ -311,6 +318,10 @@ mod tests {
             panic!("expected serve");
         };
         assert_eq!(c.addr.port(), 9000);
+        let Ok(Command::Serve(c)) = parse_with(&["serve", "--conformance-tools"], &[]) else {
+            panic!("expected serve");
+        };
+        assert!(c.conformance_tools);
         assert!(matches!(
             parse_with(&["serve", "--port"], &[]),
             Err(ConfigError::Usage(_))
@@ -320,7 +331,6 @@ mod tests {
             Err(ConfigError::Usage(_))
         ));
     }
-
 
     #[test]
     fn bad_settings_are_named() {

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             }
         },
     };
-    let registry = match mcp_tools::build_registry(&downstream) {
+    let mut registry = match mcp_tools::build_registry(&downstream) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("handler: the tool registry is invalid: {e}");
@@ -59,6 +59,13 @@ fn main() -> ExitCode {
         },
         Command::Serve(config) => {
             telemetry::init();
+            // Test fixtures, added only here: never in function.json, never served by default.
+            if config.conformance_tools
+                && let Err(e) = mcp_tools::tools::register_conformance_tools(&mut registry)
+            {
+                eprintln!("handler: the conformance tools are invalid: {e}");
+                return ExitCode::FAILURE;
+            }
             match serve_self_hosted(config, Arc::new(registry)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -3,10 +3,12 @@
 //! To add a tool: write `my_tool.rs` with a type that implements [`crate::TypedTool`], add
 //! `mod my_tool;` below and one `register_typed` line in [`crate::catalog::build_with`].
 
+pub mod conformance;
 mod hello;
 mod order_with_stock;
 mod snippets;
 
+pub use conformance::register_conformance_tools;
 pub use hello::HelloMcp;
 pub use order_with_stock::OrderWithStock;
 pub use snippets::{GetSnippet, SNIPPET_PATH, SaveSnippet};
