@@ -27,7 +27,21 @@ Settings (environment):
   MCP_ALLOWED_HOSTS             serve: extra allowed Host values, comma-separated
   WEBSITE_HOSTNAME              serve: added to the allowed hosts (set by App Service)
   SNIPPETS_DIR                  serve: folder behind the snippet bindings (default .snippets)
-  RUST_LOG                      log filter, e.g. `info` or `handler=debug` (default `info`)
+  RUST_LOG                      console log filter, e.g. `info` or `handler=debug` (default
+                              `info`; `warn` while exporting telemetry)
+  LOG_FORMAT                    console log format: `compact` (default) or `json`
+  APPLICATIONINSIGHTS_CONNECTION_STRING
+                              export traces and metrics to Application Insights
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+                              `Authorization=AAD[;ClientId=<id>]`: Entra-authenticated ingestion
+                              with the managed identity
+  APPLICATIONINSIGHTS_EXTRA_CA_PEM
+                              PEM file of extra CAs trusted by the telemetry exporter
+  OTEL_FILTER                   filter of what is exported (default `info`)
+  OTEL_METRIC_EXPORT_INTERVAL   metric export interval in ms (default 60000)
+  TELEMETRY_RECORD_ARGUMENT_NAMES
+                              `true`: record the names (never the values) of a call's arguments
+  WEBSITE_SITE_NAME             the app's name (set by App Service): role `<name>-handler`
 ";
 
 /// Secrets never print; the same type guards downstream keys and tokens.
@@ -62,6 +76,179 @@ pub struct ServeConfig {
     pub allowed_hosts: Vec<String>,
     pub snippets_dir: PathBuf,
     pub call_timeout: Duration,
+}
+
+/// How the process logs and what it exports (issue 6); read in every serving mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetryConfig {
+    /// `APPLICATIONINSIGHTS_CONNECTION_STRING`: it holds the instrumentation key, so it is a
+    /// secret. `None`: no exporter is started.
+    pub connection_string: Option<Secret>,
+    pub ingestion_auth: IngestionAuth,
+    pub log_format: LogFormat,
+    /// `RUST_LOG`; `None`: the default for the mode.
+    pub console_filter: Option<String>,
+    /// `OTEL_FILTER`: what the exporter sees, independent of the console.
+    pub export_filter: String,
+    /// `APPLICATIONINSIGHTS_EXTRA_CA_PEM`, read at start-up.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    pub metric_interval: Duration,
+    /// The cloud role: `<WEBSITE_SITE_NAME or server name>-handler`, distinct from the host's
+    /// role so the two never count the same call.
+    pub role_name: String,
+    pub record_argument_names: bool,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            connection_string: None,
+            ingestion_auth: IngestionAuth::InstrumentationKey,
+            log_format: LogFormat::Compact,
+            console_filter: None,
+            export_filter: DEFAULT_EXPORT_FILTER.to_owned(),
+            extra_ca_pem: None,
+            metric_interval: DEFAULT_METRIC_INTERVAL,
+            role_name: format!("{}-handler", crate::server_identity::NAME),
+            record_argument_names: false,
+        }
+    }
+}
+
+pub const DEFAULT_EXPORT_FILTER: &str = "info";
+pub const DEFAULT_METRIC_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How telemetry is authenticated at the ingestion endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestionAuth {
+    /// The instrumentation key alone (local authentication).
+    InstrumentationKey,
+    /// `Authorization=AAD`: a managed-identity bearer token; `client_id` picks a
+    /// user-assigned identity.
+    Entra { client_id: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Compact,
+    Json,
+}
+
+/// Reads the telemetry settings. A bad value stops the start with a message naming the
+/// setting, never quoting a secret one.
+pub fn telemetry(env: impl Fn(&str) -> Option<String>) -> Result<TelemetryConfig, ConfigError> {
+    let env = &env;
+    let connection_string = setting(env, "APPLICATIONINSIGHTS_CONNECTION_STRING")?;
+    if let Some(cs) = &connection_string {
+        let has_key = cs.split(';').any(|part| {
+            part.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("InstrumentationKey") && !v.trim().is_empty()
+            })
+        });
+        if !has_key {
+            return Err(ConfigError::Invalid {
+                name: "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                reason: "it holds no `InstrumentationKey=`: copy the connection string from \
+                         the Application Insights resource"
+                    .to_owned(),
+            });
+        }
+    }
+    let ingestion_auth = match setting(env, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING")? {
+        None => IngestionAuth::InstrumentationKey,
+        Some(text) => parse_authentication_string(&text)?,
+    };
+    let log_format = match setting(env, "LOG_FORMAT")?.map(|v| v.trim().to_ascii_lowercase()) {
+        None => LogFormat::Compact,
+        Some(v) if v == "compact" || v == "text" => LogFormat::Compact,
+        Some(v) if v == "json" => LogFormat::Json,
+        Some(v) => {
+            return Err(ConfigError::Invalid {
+                name: "LOG_FORMAT",
+                reason: format!("`{v}` is neither `compact` nor `json`"),
+            });
+        }
+    };
+    let extra_ca_pem = match setting(env, "APPLICATIONINSIGHTS_EXTRA_CA_PEM")? {
+        None => None,
+        Some(path) => Some(
+            std::fs::read(path.trim()).map_err(|e| ConfigError::Invalid {
+                name: "APPLICATIONINSIGHTS_EXTRA_CA_PEM",
+                reason: format!("the file `{}` cannot be read ({e})", path.trim()),
+            })?,
+        ),
+    };
+    let metric_interval = match setting(env, "OTEL_METRIC_EXPORT_INTERVAL")? {
+        None => DEFAULT_METRIC_INTERVAL,
+        Some(ms) => ms
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (100..=3_600_000).contains(ms))
+            .map(Duration::from_millis)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "OTEL_METRIC_EXPORT_INTERVAL",
+                reason: format!("`{ms}` is not a number of milliseconds from 100 to 3600000"),
+            })?,
+    };
+    let record_argument_names = match setting(env, "TELEMETRY_RECORD_ARGUMENT_NAMES")? {
+        None => false,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "TELEMETRY_RECORD_ARGUMENT_NAMES",
+                    reason: format!("`{v}` is neither `true` nor `false`"),
+                });
+            }
+        },
+    };
+    let site = setting(env, "WEBSITE_SITE_NAME")?;
+    let role_name = format!(
+        "{}-handler",
+        site.as_deref()
+            .map(str::trim)
+            .unwrap_or(crate::server_identity::NAME)
+    );
+    Ok(TelemetryConfig {
+        connection_string: connection_string.map(Secret::new),
+        ingestion_auth,
+        log_format,
+        console_filter: setting(env, "RUST_LOG")?,
+        export_filter: setting(env, "OTEL_FILTER")?
+            .unwrap_or_else(|| DEFAULT_EXPORT_FILTER.to_owned()),
+        extra_ca_pem,
+        metric_interval,
+        role_name,
+        record_argument_names,
+    })
+}
+
+/// `Authorization=AAD` with an optional `ClientId=<guid>` (the form App Service documents).
+fn parse_authentication_string(text: &str) -> Result<IngestionAuth, ConfigError> {
+    let mut aad = false;
+    let mut client_id = None;
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
+            Some((k, v)) if k.eq_ignore_ascii_case("Authorization") => {
+                aad = v.eq_ignore_ascii_case("AAD");
+            }
+            Some((k, v)) if k.eq_ignore_ascii_case("ClientId") && !v.is_empty() => {
+                client_id = Some(v.to_owned());
+            }
+            _ => {}
+        }
+    }
+    if aad {
+        Ok(IngestionAuth::Entra { client_id })
+    } else {
+        Err(ConfigError::Invalid {
+            name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+            reason: "expected `Authorization=AAD`, optionally with `;ClientId=<client id>`"
+                .to_owned(),
+        })
+    }
 }
 
 /// The self-hosted port when neither `--port` nor the host's port is given: the port
@@ -373,6 +560,69 @@ mod tests {
                 "FUNCTIONS_CUSTOMHANDLER_PORT"
             ))
         );
+    }
+
+    #[test]
+    fn telemetry_settings() {
+        let get = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let none = telemetry(get(&[])).unwrap_or_default();
+        assert_eq!(none, TelemetryConfig::default());
+        assert_eq!(none.role_name, "rust-mcp-functions-handler");
+        let full = telemetry(get(&[
+            (
+                "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                "InstrumentationKey=ikey-secret;IngestionEndpoint=https://x.example/",
+            ),
+            (
+                "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+                "Authorization=AAD;ClientId=abc",
+            ),
+            ("LOG_FORMAT", "JSON"),
+            ("WEBSITE_SITE_NAME", "func-app"),
+            ("TELEMETRY_RECORD_ARGUMENT_NAMES", "true"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "1000"),
+        ]))
+        .unwrap_or_default();
+        assert_eq!(
+            full.ingestion_auth,
+            IngestionAuth::Entra {
+                client_id: Some("abc".into())
+            }
+        );
+        assert_eq!(full.log_format, LogFormat::Json);
+        assert_eq!(full.role_name, "func-app-handler");
+        assert!(full.record_argument_names);
+        assert_eq!(full.metric_interval, Duration::from_secs(1));
+        assert!(!format!("{full:?}").contains("ikey-secret"));
+        for (name, value) in [
+            (
+                "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                "IngestionEndpoint=https://x/",
+            ),
+            (
+                "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+                "Authorization=Key",
+            ),
+            ("LOG_FORMAT", "xml"),
+            ("TELEMETRY_RECORD_ARGUMENT_NAMES", "maybe"),
+        ] {
+            let vars = [(name, value)];
+            let e = telemetry(|k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            });
+            assert!(
+                matches!(e, Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct Invocation {
     pub context_depth: usize,
     /// Where the arguments came from, for debugging a host that sends something new.
     pub arguments_source: &'static str,
+    /// The calling client, from the allow-listed `User-Agent` among the context's transport
+    /// headers ([`crate::telemetry::client_name`]). The headers themselves are not kept: they
+    /// hold the caller's `x-functions-key` and `Authorization`.
+    pub client: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +69,17 @@ pub fn decode(body: &[u8], tool: &ToolSpec) -> Result<Invocation, DecodeError> {
     let context = find_context(data, &binding_names)?;
     let depth = context.as_ref().map_or(0, |(_, depth)| *depth);
     let context = context.map(|(ctx, _)| ctx);
+
+    let client = crate::telemetry::client_name(
+        context
+            .as_ref()
+            .and_then(|c| c.get("transport"))
+            .and_then(|t| t.get("properties"))
+            .and_then(|p| p.get("headers"))
+            .and_then(Value::as_object)
+            .and_then(|headers| field(headers, "user-agent"))
+            .and_then(Value::as_str),
+    );
 
     let requested_name = context
         .as_ref()
@@ -115,6 +130,7 @@ pub fn decode(body: &[u8], tool: &ToolSpec) -> Result<Invocation, DecodeError> {
         input_blobs,
         context_depth: depth,
         arguments_source,
+        client,
     })
 }
 

@@ -10,7 +10,9 @@
 //! - [`serve_mcp`]: the self-hosted front door, an rmcp streamable-HTTP server over the same
 //!   registry, with the host's key check and [`local_blobs`] standing in for blob bindings.
 //! - [`server_identity`]: the server's name, version and instructions (as in host.json).
-//! - [`telemetry`]: logging set-up.
+//! - [`telemetry`]: logging to stdout and the export to Application Insights: one request
+//!   span per tool call, the dependency spans `mcp_tools` opens, metrics, the allow-listed
+//!   client name, and the flush on shutdown.
 //!
 //! `main.rs` is thin: parse the command line, set up telemetry, run the chosen mode.
 

@@ -4,11 +4,14 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use handler::config::{self, Command, InvocationSettings, ServeConfig};
+use std::time::Duration;
+
+use handler::config::{self, Command, InvocationSettings, ServeConfig, TelemetryConfig};
 use handler::local_blobs::LocalBlobs;
 use handler::serve_functions::{self, AppState};
 use handler::serve_mcp::{self, ServeSettings};
 use handler::{functions_json, telemetry};
+use mcp_tools::downstream::IdentitySettings;
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args_os().skip(1), |k| std::env::var(k).ok()) {
@@ -24,6 +27,16 @@ fn main() -> ExitCode {
         Command::Help | Command::Functions { .. } => Default::default(),
         _ => match mcp_tools::downstream_config(|k| std::env::var(k).ok()) {
             Ok(d) => d,
+            Err(e) => {
+                eprintln!("handler: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let telemetry_config = match &command {
+        Command::Help | Command::Functions { .. } => TelemetryConfig::default(),
+        _ => match config::telemetry(|k| std::env::var(k).ok()) {
+            Ok(t) => t,
             Err(e) => {
                 eprintln!("handler: {e}");
                 return ExitCode::from(2);
@@ -58,7 +71,6 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve(config) => {
-            telemetry::init();
             // Test fixtures, added only here: never in function.json, never served by default.
             if config.conformance_tools
                 && let Err(e) = mcp_tools::tools::register_conformance_tools(&mut registry)
@@ -66,21 +78,28 @@ fn main() -> ExitCode {
                 eprintln!("handler: the conformance tools are invalid: {e}");
                 return ExitCode::FAILURE;
             }
-            match serve_self_hosted(config, Arc::new(registry)) {
+            match serve_self_hosted(
+                config,
+                Arc::new(registry),
+                telemetry_config,
+                downstream.identity,
+            ) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    tracing::error!("handler stopped: {e}");
                     eprintln!("handler: {e}");
                     ExitCode::FAILURE
                 }
             }
         }
         Command::Invocations(settings) => {
-            telemetry::init();
-            match serve_invocations(settings, Arc::new(registry)) {
+            match serve_invocations(
+                settings,
+                Arc::new(registry),
+                telemetry_config,
+                downstream.identity,
+            ) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    tracing::error!("handler stopped: {e}");
                     eprintln!("handler: {e}");
                     ExitCode::FAILURE
                 }
@@ -89,8 +108,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long a stopping instance may spend exporting buffered telemetry.
+const TELEMETRY_FLUSH: Duration = Duration::from_secs(5);
+
+/// Starts telemetry on the serving runtime, runs `serve`, then flushes within
+/// [`TELEMETRY_FLUSH`]: both modes stop the same way on SIGTERM/SIGINT.
+async fn with_telemetry(
+    config: &TelemetryConfig,
+    identity: &IdentitySettings,
+    serve: impl std::future::Future<Output = std::io::Result<()>>,
+) -> std::io::Result<()> {
+    let telemetry = telemetry::init(config, identity).map_err(std::io::Error::other)?;
+    if telemetry.is_exporting() {
+        tracing::info!(role = %config.role_name, "exporting telemetry to Application Insights");
+    }
+    let result = serve.await;
+    if let Err(e) = &result {
+        tracing::error!("handler stopped: {e}");
+    }
+    telemetry.shutdown(TELEMETRY_FLUSH).await;
+    result
+}
+
 #[tokio::main]
 async fn serve_invocations(
+    settings: InvocationSettings,
+    registry: Arc<mcp_tools::Registry>,
+    telemetry: TelemetryConfig,
+    identity: IdentitySettings,
+) -> std::io::Result<()> {
+    with_telemetry(&telemetry, &identity, invocations(settings, registry)).await
+}
+
+async fn invocations(
     settings: InvocationSettings,
     registry: Arc<mcp_tools::Registry>,
 ) -> std::io::Result<()> {
@@ -108,6 +158,15 @@ async fn serve_invocations(
 
 #[tokio::main]
 async fn serve_self_hosted(
+    config: ServeConfig,
+    registry: Arc<mcp_tools::Registry>,
+    telemetry: TelemetryConfig,
+    identity: IdentitySettings,
+) -> std::io::Result<()> {
+    with_telemetry(&telemetry, &identity, self_hosted(config, registry)).await
+}
+
+async fn self_hosted(
     config: ServeConfig,
     registry: Arc<mcp_tools::Registry>,
 ) -> std::io::Result<()> {

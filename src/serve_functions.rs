@@ -18,7 +18,10 @@ use mcp_tools::{Registry, ToolContext};
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use tracing::Instrument as _;
+
 use crate::invocation::{self, DecodeError};
+use crate::telemetry;
 
 /// Bodies beyond this are refused with 413. Generous on purpose: argument limits are the
 /// tools' business and are answered with a readable `isError`, which a 413 cannot carry.
@@ -58,28 +61,51 @@ async fn ready() -> &'static str {
     "ready"
 }
 
-#[tracing::instrument(skip_all, fields(function = %function, invocation_id, outcome))]
 async fn invoke(
     State(state): State<AppState>,
     Path(function): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, InvocationError> {
+    // One span per invocation: an App Insights request of our own role, joined to the host's
+    // telemetry by the invocation id.
+    let span = telemetry::call_span(&function, "functions");
+    telemetry::continue_trace(&span, &headers);
+    span.record("function", function.as_str());
+    invoke_in_span(state, function, headers, body, span.clone())
+        .instrument(span)
+        .await
+}
+
+async fn invoke_in_span(
+    state: AppState,
+    function: String,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    span: tracing::Span,
+) -> Result<Response, InvocationError> {
     let started = Instant::now();
-    let span = tracing::Span::current();
     let invocation_id = headers
         .get(INVOCATION_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(id) = &invocation_id {
-        span.record("invocation_id", id.as_str());
+        span.record("InvocationId", id.as_str());
     }
+    let failed = |error: InvocationError| {
+        let (status, code) = error.status_and_code();
+        span.record("otel.status_code", "error");
+        span.record("outcome", code);
+        span.record("http.response.status_code", status.as_u16());
+        error
+    };
     let tool = state
         .registry
         .get(&function)
-        .ok_or_else(|| InvocationError::UnknownFunction(function.clone()))?;
-    let body = body.map_err(InvocationError::from)?;
-    let call = invocation::decode(&body, tool.spec()).map_err(InvocationError::Decode)?;
+        .ok_or_else(|| failed(InvocationError::UnknownFunction(function.clone())))?;
+    let body = body.map_err(|e| failed(InvocationError::from(e)))?;
+    let call =
+        invocation::decode(&body, tool.spec()).map_err(|e| failed(InvocationError::Decode(e)))?;
     // Shapes only: never the arguments, the blobs or the context's transport headers.
     tracing::debug!(
         context_depth = call.context_depth,
@@ -87,6 +113,12 @@ async fn invoke(
         input_blobs = call.input_blobs.len(),
         body_bytes = body.len(),
         "invocation decoded"
+    );
+    telemetry::record_argument_names(
+        &span,
+        call.arguments
+            .as_ref()
+            .and_then(serde_json::Value::as_object),
     );
 
     let mut ctx = ToolContext::new(state.call_timeout);
@@ -96,12 +128,18 @@ async fn invoke(
     if let Some(id) = invocation_id {
         ctx = ctx.with_invocation_id(id);
     }
+    if let Some(traceparent) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+        ctx = ctx.with_traceparent(traceparent);
+    }
     let outcome = state.registry.call(tool, call.arguments, ctx).await;
-    span.record("outcome", outcome.outcome.as_str());
+    let elapsed = started.elapsed();
+    let tool_name = tool.spec().name.to_string();
+    telemetry::record_call(&span, &tool_name, outcome.outcome, &call.client, elapsed);
     tracing::info!(
-        tool = %tool.spec().name,
+        tool = %tool_name,
         outcome = outcome.outcome.as_str(),
-        duration_ms = started.elapsed().as_secs_f64() * 1e3,
+        client = %call.client,
+        duration_ms = elapsed.as_secs_f64() * 1e3,
         "tool call"
     );
     Ok(Json(invocation::encode(outcome)).into_response())

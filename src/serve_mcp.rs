@@ -12,7 +12,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -20,7 +20,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use mcp_tools::bindings::BlobBinding;
-use mcp_tools::{BindingDirection, CallToolResult, JsonObject, Registry, ToolContext, ToolError};
+use mcp_tools::{
+    BindingDirection, CallToolResult, JsonObject, Outcome, Registry, ToolContext, ToolError,
+};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities,
@@ -33,8 +35,10 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use tracing::Instrument as _;
+
 use crate::local_blobs::LocalBlobs;
-use crate::server_identity;
+use crate::{server_identity, telemetry};
 
 /// The paths clients use: the host's, so a client configuration carries over, and the
 /// conventional one.
@@ -66,8 +70,60 @@ impl McpServer {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(tool = %params.name, outcome))]
-    async fn call(&self, params: CallToolRequestParams) -> Result<CallToolResult, ErrorData> {
+    /// One span per `tools/call`, as in the Functions front: an App Insights request named
+    /// after the tool, with the outcome and the client from the allow-listed `User-Agent`.
+    async fn call(
+        &self,
+        params: CallToolRequestParams,
+        headers: Option<&HeaderMap>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let span = telemetry::call_span(&params.name, "self-hosted");
+        if let Some(headers) = headers {
+            telemetry::continue_trace(&span, headers);
+        }
+        let client = telemetry::client_name(
+            headers
+                .and_then(|h| h.get(axum::http::header::USER_AGENT))
+                .and_then(|v| v.to_str().ok()),
+        );
+        let traceparent = headers
+            .and_then(|h| h.get("traceparent"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let started = Instant::now();
+        let result = self
+            .call_in_span(params, traceparent, &span)
+            .instrument(span.clone())
+            .await;
+        match &result {
+            Ok((tool, outcome, _)) => {
+                let elapsed = started.elapsed();
+                telemetry::record_call(&span, tool, *outcome, &client, elapsed);
+                tracing::info!(
+                    parent: &span,
+                    tool = %tool,
+                    outcome = outcome.as_str(),
+                    client = %client,
+                    duration_ms = elapsed.as_secs_f64() * 1e3,
+                    "tool call"
+                );
+            }
+            // JSON-RPC -32602 (unknown tool, missing argument): no tool ran.
+            Err(_) => {
+                span.record("otel.status_code", "error");
+                span.record("outcome", "invalid_params");
+                span.record("client", client.as_str());
+            }
+        }
+        result.map(|(_, _, result)| result)
+    }
+
+    async fn call_in_span(
+        &self,
+        params: CallToolRequestParams,
+        traceparent: Option<String>,
+        span: &tracing::Span,
+    ) -> Result<(String, Outcome, CallToolResult), ErrorData> {
         let tool = self.registry.get(&params.name).ok_or_else(|| {
             ErrorData::invalid_params(format!("Unknown tool '{}'.", params.name), None)
         })?;
@@ -83,8 +139,14 @@ impl McpServer {
                 None,
             ));
         }
+        let name = tool.spec().name.to_string();
+        span.record("function", name.as_str());
+        telemetry::record_argument_names(span, Some(&arguments));
         let spec = tool.spec();
         let mut ctx = ToolContext::new(self.call_timeout);
+        if let Some(traceparent) = traceparent {
+            ctx = ctx.with_traceparent(traceparent);
+        }
         // Blobs are located from the arguments, so only read them for arguments that pass
         // validation: an invalid call gets its isError without touching the disk.
         if tool.validate(&arguments).is_ok() {
@@ -96,7 +158,7 @@ impl McpServer {
                 match self.read_blob(binding, &arguments).await {
                     Ok(Some(bytes)) => ctx = ctx.with_input_blob(binding.name, bytes),
                     Ok(None) => {}
-                    Err(e) => return Ok(e.to_call_tool_result()),
+                    Err(e) => return Ok((name, Outcome::ToolError, e.to_call_tool_result())),
                 }
             }
         }
@@ -108,16 +170,15 @@ impl McpServer {
                 ctx,
             )
             .await;
-        tracing::Span::current().record("outcome", outcome.outcome.as_str());
-        for (name, bytes) in &outcome.blobs {
-            let Some(binding) = spec.bindings.iter().find(|b| b.name == *name) else {
+        for (blob, bytes) in &outcome.blobs {
+            let Some(binding) = spec.bindings.iter().find(|b| b.name == *blob) else {
                 continue;
             };
             if let Err(e) = self.write_blob(binding, &arguments, bytes).await {
-                return Ok(e.to_call_tool_result());
+                return Ok((name, Outcome::ToolError, e.to_call_tool_result()));
             }
         }
-        Ok(outcome.result)
+        Ok((name, outcome.outcome, outcome.result))
     }
 
     async fn read_blob(
@@ -172,9 +233,12 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.call(request).await.map(CallToolResponse::from)
+        let parts = context.extensions.get::<axum::http::request::Parts>();
+        self.call(request, parts.map(|p| &p.headers))
+            .await
+            .map(CallToolResponse::from)
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rmcp::model::CallToolResult;
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use crate::schema::{SchemaError, object_root};
 use crate::tool::Typed;
@@ -214,7 +215,10 @@ async fn run(
 ) -> Result<crate::ToolOutput, ToolError> {
     let deadline = ctx.deadline();
     let budget = ctx.remaining();
-    let task = tokio::spawn(async move { tool.call(arguments, ctx).await });
+    // In the caller's span, so the tool's downstream calls nest under the call's trace.
+    let task = tokio::spawn(
+        async move { tool.call(arguments, ctx).await }.instrument(tracing::Span::current()),
+    );
     let abort = task.abort_handle();
     match tokio::time::timeout_at(deadline.into(), task).await {
         Ok(Ok(result)) => result,

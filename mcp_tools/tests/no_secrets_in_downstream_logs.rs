@@ -162,7 +162,7 @@ async fn secrets_never_reach_the_log() {
 
     let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
     assert!(
-        log.contains("downstream call failed") && log.contains("route=/orders/{orderId}"),
+        log.contains("downstream call failed") && log.contains("url.template=/orders/{orderId}"),
         "the capture must see the downstream events:\n{log}"
     );
     assert!(

@@ -15,6 +15,11 @@ use super::request::{DownstreamRequest, is_reserved_header, join};
 use super::settings::KeyPlacement;
 use super::{redact, retry};
 use crate::{Secret, ToolContext};
+use tracing::Instrument as _;
+
+/// The target of the events that carry downstream metrics (`histogram.*` fields), so a
+/// metrics layer can select them and a log filter can leave them out.
+pub const METRICS_TARGET: &str = "mcp_tools::metrics";
 
 /// Our own error answer must reach the model before the registry's deadline fires.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
@@ -73,13 +78,78 @@ impl ApiClient {
 
     /// Sends `request` and returns the 2xx answer; every failure is a [`DownstreamError`]
     /// that says what happened and whether a retry may help, within the call's deadline.
-    #[tracing::instrument(skip_all, fields(api = %self.name, method = %request.method, route = %request.route))]
+    ///
+    /// The call is one `tracing` span with `otel.kind = "client"` and semantic-convention
+    /// fields, which the handler's telemetry turns into an Application Insights dependency
+    /// (this crate stays free of OpenTelemetry). The span names the route template and the
+    /// base URL, never the concrete path with its ids, the query, or a credential.
     pub async fn send(
         &self,
         request: &DownstreamRequest,
         ctx: &ToolContext,
     ) -> Result<DownstreamResponse, DownstreamError> {
         let started = Instant::now();
+        let span = tracing::info_span!(
+            "downstream call",
+            otel.name = %format_args!("{} {}", request.method, request.route),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            api = %self.name,
+            http.request.method = %request.method,
+            url.template = %request.route,
+            url.full = %self.templated_url(&request.route),
+            server.address = self.base_url.host_str().unwrap_or_default(),
+            server.port = self.base_url.port_or_known_default().unwrap_or_default(),
+            http.response.status_code = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        let result = self
+            .send_attempts(request, ctx, started)
+            .instrument(span.clone())
+            .await;
+        let status = match &result {
+            Ok(response) => {
+                span.record("otel.status_code", "ok");
+                Some(response.status)
+            }
+            Err(error) => {
+                span.record("otel.status_code", "error");
+                span.record("error.type", error.kind.as_str());
+                error.status
+            }
+        };
+        if let Some(status) = status {
+            span.record("http.response.status_code", status);
+        }
+        // A metric event for the handler's metrics layer: no message, so that only the
+        // fields below become the metric's dimensions.
+        tracing::event!(
+            target: METRICS_TARGET,
+            parent: &span,
+            tracing::Level::TRACE,
+            histogram.downstream.duration = started.elapsed().as_secs_f64(),
+            api = %self.name,
+            http.request.method = %request.method,
+            url.template = %request.route,
+            http.response.status_code = status.unwrap_or_default(),
+            outcome = if result.is_ok() { "ok" } else { "error" },
+        );
+        result
+    }
+
+    /// The base URL with the route template appended: where the call went, without ids.
+    fn templated_url(&self, route: &str) -> String {
+        let base = self.base_url.as_str().trim_end_matches('/');
+        format!("{base}{route}")
+    }
+
+    async fn send_attempts(
+        &self,
+        request: &DownstreamRequest,
+        ctx: &ToolContext,
+        started: Instant,
+    ) -> Result<DownstreamResponse, DownstreamError> {
         let deadline = ctx
             .deadline()
             .checked_sub(DEADLINE_MARGIN)
@@ -120,6 +190,7 @@ impl ApiClient {
             };
             let (error, wait) = match outcome {
                 Attempt::Done(response) => {
+                    tracing::Span::current().record("attempts", attempt);
                     tracing::debug!(
                         status = response.status,
                         attempt,
@@ -194,6 +265,7 @@ impl ApiClient {
     }
 
     fn failed(&self, error: DownstreamError, attempts: u32) -> DownstreamError {
+        tracing::Span::current().record("attempts", attempts);
         tracing::warn!(kind = ?error.kind, status = ?error.status, attempts, "downstream call failed");
         error
     }
@@ -250,7 +322,10 @@ impl ApiClient {
                 }
             }
         }
-        if let Some(traceparent) = ctx.traceparent() {
+        // The current (dependency) span's context when the process traces, so the API's
+        // own telemetry nests under this call; else the caller's, passed on unchanged.
+        let traceparent = super::current_traceparent();
+        if let Some(traceparent) = traceparent.as_deref().or(ctx.traceparent()) {
             builder = builder.header("traceparent", traceparent);
         }
         if let Some(body) = &request.json_body {

@@ -26,6 +26,23 @@ pub enum DownstreamErrorKind {
     Request,
 }
 
+impl DownstreamErrorKind {
+    /// A stable name for telemetry (`error.type` on the dependency).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotConfigured => "not_configured",
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::Status => "status",
+            Self::TooLarge => "too_large",
+            Self::Busy => "busy",
+            Self::Credential => "credential",
+            Self::InvalidResponse => "invalid_response",
+            Self::Request => "request",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DownstreamError {

@@ -24,8 +24,8 @@ pub mod retry;
 pub mod settings;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
@@ -33,7 +33,8 @@ pub use client::{ApiClient, ApiHandle, DownstreamResponse};
 pub use error::{DownstreamError, DownstreamErrorKind};
 pub use request::DownstreamRequest;
 pub use settings::{
-    ApiSettings, AuthSettings, DownstreamConfig, DownstreamConfigError, KeyPlacement,
+    ApiSettings, AuthSettings, DownstreamConfig, DownstreamConfigError, IdentitySettings,
+    KeyPlacement,
 };
 
 use auth::{Credential, TokenCache, TokenSource};
@@ -93,6 +94,75 @@ impl Downstream {
             Some(Credential::Bearer(cache)) => cache.fetch_count(),
             _ => 0,
         }
+    }
+}
+
+/// Where the W3C `traceparent` of the current span comes from. The process's telemetry sets
+/// it once (this crate stays free of OpenTelemetry); without it, calls forward the caller's
+/// `traceparent` from the [`crate::ToolContext`].
+static TRACE_CONTEXT: OnceLock<fn() -> Option<String>> = OnceLock::new();
+
+/// Installs the source of the current span's `traceparent`, sent on every downstream call so
+/// the API's telemetry continues the trace under the call's own span. Only the first call
+/// has an effect.
+pub fn set_trace_context_source(source: fn() -> Option<String>) {
+    let _ = TRACE_CONTEXT.set(source);
+}
+
+pub(crate) fn current_traceparent() -> Option<String> {
+    TRACE_CONTEXT.get().and_then(|source| source())
+}
+
+/// A managed-identity token for some resource other than a downstream API (the handler's
+/// telemetry ingestion uses it), from the same sources as the APIs' tokens: the identity
+/// endpoint (`IDENTITY_ENDPOINT`), else the Azure CLI; cached, refreshed before expiry, and
+/// fetched once however many callers want it at the same moment.
+pub struct IdentityToken {
+    cache: TokenCache,
+}
+
+impl std::fmt::Debug for IdentityToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityToken").finish_non_exhaustive()
+    }
+}
+
+impl IdentityToken {
+    /// `name` names the token's user in messages; `client_id` selects a user-assigned identity
+    /// (`None`: the identity settings' `AZURE_CLIENT_ID`, else the system-assigned one).
+    pub fn new(
+        name: &str,
+        identity: &IdentitySettings,
+        resource: &str,
+        client_id: Option<String>,
+    ) -> Result<Self, DownstreamConfigError> {
+        let client_id = client_id.or_else(|| identity.client_id.clone());
+        let source = match &identity.endpoint {
+            Some((endpoint, header)) => TokenSource::Identity {
+                http: token_http().map_err(|e| client_error("IDENTITY_ENDPOINT", e))?,
+                endpoint: endpoint.clone(),
+                header: header.clone(),
+                resource: resource.to_owned(),
+                client_id,
+            },
+            None => TokenSource::AzureCli {
+                program: identity.azure_cli.clone(),
+                resource: resource.to_owned(),
+            },
+        };
+        Ok(Self {
+            cache: TokenCache::new(name, source),
+        })
+    }
+
+    /// A valid token, fetched if the cached one is missing or due for refresh.
+    pub async fn token(&self, deadline: Instant) -> Result<crate::Secret, DownstreamError> {
+        self.cache.token(deadline).await
+    }
+
+    /// Forgets `rejected` (its audience answered 401) so the next caller fetches a new one.
+    pub async fn invalidate(&self, rejected: &crate::Secret) {
+        self.cache.invalidate(rejected).await;
     }
 }
 

@@ -8,6 +8,7 @@ use rmcp::model::ToolAnnotations;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::downstream::request::encode_segment;
 use crate::downstream::{ApiHandle, DownstreamRequest};
@@ -119,7 +120,10 @@ impl TypedTool for OrderWithStock {
                 "/products/{sku}/stock",
                 format!("/products/{}/stock", encode_segment(sku)),
             );
-            lookups.spawn(async move { client.get_json::<StockLevel>(&request, &ctx).await });
+            lookups.spawn(
+                async move { client.get_json::<StockLevel>(&request, &ctx).await }
+                    .in_current_span(),
+            );
         }
         let mut levels = Vec::new();
         while let Some(joined) = lookups.join_next().await {
