@@ -37,7 +37,7 @@ Settings (environment):
                               with the managed identity
   APPLICATIONINSIGHTS_EXTRA_CA_PEM
                               PEM file of extra CAs trusted by the telemetry exporter
-  OTEL_FILTER                   filter of what is exported (default `info`)
+  OTEL_FILTER                   filter of what is exported (default `info,rmcp=warn`)
   OTEL_METRIC_EXPORT_INTERVAL   metric export interval in ms (default 60000)
   TELEMETRY_RECORD_ARGUMENT_NAMES
                               `true`: record the names (never the values) of a call's arguments
@@ -115,7 +115,8 @@ impl Default for TelemetryConfig {
     }
 }
 
-pub const DEFAULT_EXPORT_FILTER: &str = "info";
+/// rmcp's own spans would arrive as an in-process dependency on every self-hosted call.
+pub const DEFAULT_EXPORT_FILTER: &str = "info,rmcp=warn";
 pub const DEFAULT_METRIC_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How telemetry is authenticated at the ingestion endpoint.

@@ -3,7 +3,7 @@
 //!
 //! - Console: compact text, or JSON with `LOG_FORMAT=json`; `RUST_LOG` filters it (default
 //!   `info`, or `warn` while exporting: the host already copies stdout into its own logs).
-//! - Export: its own filter, `OTEL_FILTER` (default `info`), so a quiet console still exports
+//! - Export: its own filter, `OTEL_FILTER` (default `info,rmcp=warn`), so a quiet console exports
 //!   every call. The exporter's own HTTP stack is never exported (it would trace itself).
 //!   Spans go through the async-runtime batch processor and metrics through the async-runtime
 //!   periodic reader, both on the process's tokio runtime: nothing is sent before the first

@@ -33,6 +33,8 @@ const COOKIE: &str = "seeded-cookie-2222";
 const INVOCATION_ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const HOST_SPAN_ID: &str = "00f067aa0ba902b7";
+/// The trace a client of the self-hosted front door sends.
+const CLIENT_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 
 /// Every value that must never leave the process except where it belongs (the ikey in the
 /// envelope's `iKey`, the token in the `Authorization` header).
@@ -303,8 +305,9 @@ async fn tool_calls_become_requests_with_dependencies_and_metrics_without_secret
             .expect("telemetry");
     assert!(telemetry.is_exporting());
 
+    let registry = Arc::new(registry);
     let app = app(AppState {
-        registry: Arc::new(registry),
+        registry: registry.clone(),
         call_timeout: Duration::from_secs(10),
     });
     for order_id in ["ORD-42", "ORD-404"] {
@@ -315,10 +318,52 @@ async fn tool_calls_become_requests_with_dependencies_and_metrics_without_secret
             .expect("answer");
         assert_eq!(answer.status(), 200);
     }
+    // The same call through the self-hosted front door.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let snippets = tempfile::tempdir().expect("tempdir");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let settings = handler::serve_mcp::ServeSettings {
+        key: None,
+        allowed_hosts: Vec::new(),
+        call_timeout: Duration::from_secs(10),
+        blobs: handler::local_blobs::LocalBlobs::new(snippets.path()),
+    };
+    tokio::spawn(handler::serve_mcp::run(
+        listener,
+        registry,
+        settings,
+        shutdown.clone(),
+    ));
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "get_order", "arguments": {"orderId": "ORD-42"}}});
+    let answer = reqwest::Client::new()
+        .post(format!("http://{addr}/mcp"))
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2025-06-18")
+        .header("user-agent", "python-httpx/0.28.1")
+        .header("authorization", format!("Bearer {CALLER_TOKEN}"))
+        .header("cookie", format!("session={COOKIE}"))
+        .header(
+            "traceparent",
+            format!("00-{CLIENT_TRACE_ID}-{HOST_SPAN_ID}-01"),
+        )
+        .body(call.to_string())
+        .send()
+        .await
+        .expect("self-hosted call");
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().await.expect("json-rpc answer");
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    shutdown.cancel();
+
     // The downstream API continues our trace.
     let sent = orders.received_requests().await.unwrap_or_default();
-    assert_eq!(sent.len(), 2);
-    for request in &sent {
+    assert_eq!(sent.len(), 3);
+    for request in &sent[..2] {
         let traceparent = request
             .headers
             .get("traceparent")
@@ -344,9 +389,30 @@ async fn tool_calls_become_requests_with_dependencies_and_metrics_without_secret
     }
     let envelopes = envelopes(&uploads);
     let requests = of_type(&envelopes, "RequestData");
-    let dependencies = of_type(&envelopes, "RemoteDependencyData");
-    assert_eq!(requests.len(), 2, "{envelopes:#?}");
-    assert_eq!(dependencies.len(), 2, "{envelopes:#?}");
+    // HTTP ones: at OTEL_FILTER=trace, rmcp's own spans arrive as in-process dependencies.
+    let dependencies: Vec<&Value> = of_type(&envelopes, "RemoteDependencyData")
+        .into_iter()
+        .filter(|d| d["data"]["baseData"]["type"] == "HTTP")
+        .collect();
+    assert_eq!(requests.len(), 3, "{envelopes:#?}");
+    assert_eq!(dependencies.len(), 3, "{envelopes:#?}");
+
+    let self_hosted = requests
+        .iter()
+        .find(|r| r["data"]["baseData"]["properties"]["front"] == "self-hosted")
+        .unwrap_or_else(|| panic!("no self-hosted request in {requests:#?}"));
+    let data = &self_hosted["data"]["baseData"];
+    assert_eq!(data["name"], "get_order");
+    assert_eq!(data["success"], true);
+    assert_eq!(data["properties"]["outcome"], "ok");
+    assert_eq!(data["properties"]["client"], "python-httpx/0.28.1");
+    assert_eq!(self_hosted["tags"]["ai.operation.id"], CLIENT_TRACE_ID);
+    assert!(
+        dependencies
+            .iter()
+            .any(|d| d["tags"]["ai.operation.parentId"] == data["id"]),
+        "the self-hosted call's dependency: {dependencies:#?}"
+    );
 
     for (order_id, outcome, success, status) in [
         ("ORD-42", "ok", true, "200"),
@@ -354,6 +420,7 @@ async fn tool_calls_become_requests_with_dependencies_and_metrics_without_secret
     ] {
         let request = requests
             .iter()
+            .filter(|r| r["data"]["baseData"]["properties"]["front"] == "functions")
             .find(|r| r["data"]["baseData"]["properties"]["outcome"] == outcome)
             .unwrap_or_else(|| panic!("no {outcome} request in {requests:#?}"));
         let data = &request["data"]["baseData"];
@@ -388,6 +455,14 @@ async fn tool_calls_become_requests_with_dependencies_and_metrics_without_secret
         assert_eq!(dep["properties"]["attempts"], "1");
         assert!(!dependency.to_string().contains(order_id), "{dependency}");
     }
+
+    // Log events inside a call are traces of its operation.
+    assert!(
+        of_type(&envelopes, "MessageData")
+            .iter()
+            .any(|m| m["tags"]["ai.operation.id"] == TRACE_ID),
+        "no log event correlated with the call"
+    );
 
     let metrics: Vec<String> = of_type(&envelopes, "MetricData")
         .iter()
