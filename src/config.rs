@@ -205,6 +205,14 @@ pub fn telemetry(env: impl Fn(&str) -> Option<String>) -> Result<TelemetryConfig
             }
         },
     };
+    let export_filter =
+        setting(env, "OTEL_FILTER")?.unwrap_or_else(|| DEFAULT_EXPORT_FILTER.to_owned());
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&export_filter) {
+        return Err(ConfigError::Invalid {
+            name: "OTEL_FILTER",
+            reason: format!("`{export_filter}` is not a filter like `info,handler=debug` ({e})"),
+        });
+    }
     let site = setting(env, "WEBSITE_SITE_NAME")?;
     let role_name = format!(
         "{}-handler",
@@ -217,8 +225,7 @@ pub fn telemetry(env: impl Fn(&str) -> Option<String>) -> Result<TelemetryConfig
         ingestion_auth,
         log_format,
         console_filter: setting(env, "RUST_LOG")?,
-        export_filter: setting(env, "OTEL_FILTER")?
-            .unwrap_or_else(|| DEFAULT_EXPORT_FILTER.to_owned()),
+        export_filter,
         extra_ca_pem,
         metric_interval,
         role_name,
@@ -612,6 +619,7 @@ mod tests {
             ),
             ("LOG_FORMAT", "xml"),
             ("TELEMETRY_RECORD_ARGUMENT_NAMES", "maybe"),
+            ("OTEL_FILTER", "info,[{"),
         ] {
             let vars = [(name, value)];
             let e = telemetry(|k: &str| {

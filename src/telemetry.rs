@@ -96,20 +96,21 @@ impl Telemetry {
         let Some((tracer, meter)) = self.providers else {
             return;
         };
-        // The SDK's shutdown blocks its thread while the runtime's tasks do the export.
-        let flush = tokio::task::spawn_blocking(move || {
-            let spans = tracer.shutdown_with_timeout(within);
-            let metrics = meter.shutdown_with_timeout(within);
-            (spans, metrics)
-        });
-        match tokio::time::timeout(within, flush).await {
-            Ok(Ok((Ok(()), Ok(())))) => {}
-            Ok(Ok((spans, metrics))) => {
+        // The SDK's shutdown blocks its thread while the runtime's tasks do the export; both
+        // run side by side, each within the bound, so the whole flush is too.
+        // The SDK's own bound is a little shorter, so its threads are done by the time the
+        // runtime (which waits for them) is dropped.
+        let inner = within.mul_f32(0.75);
+        let spans = tokio::task::spawn_blocking(move || tracer.shutdown_with_timeout(inner));
+        let metrics = tokio::task::spawn_blocking(move || meter.shutdown_with_timeout(inner));
+        let flushed = tokio::time::timeout(within, async { (spans.await, metrics.await) }).await;
+        match flushed {
+            Ok((Ok(Ok(())), Ok(Ok(())))) => {}
+            Ok((spans, metrics)) => {
                 eprintln!(
                     "handler: telemetry flush incomplete: spans {spans:?}, metrics {metrics:?}"
                 )
             }
-            Ok(Err(e)) => eprintln!("handler: telemetry flush failed: {e}"),
             Err(_) => eprintln!(
                 "handler: telemetry flush gave up after {} s",
                 within.as_secs_f32()
@@ -168,7 +169,10 @@ where
     if let Some((tracer_provider, meter_provider)) = &providers {
         let export_filter = env_filter(
             Some(&format!("{},{EXPORT_INTERNALS_OFF}", config.export_filter)),
-            "info",
+            &format!(
+                "{},{EXPORT_INTERNALS_OFF}",
+                crate::config::DEFAULT_EXPORT_FILTER
+            ),
         );
         layers.push(
             tracing_opentelemetry::layer()
