@@ -3,7 +3,6 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use handler::config::{self, Command, InvocationSettings, ServeConfig, TelemetryConfig};
@@ -14,130 +13,124 @@ use handler::{functions_json, telemetry};
 use mcp_tools::downstream::IdentitySettings;
 
 fn main() -> ExitCode {
-    let command = match config::parse(std::env::args_os().skip(1), |k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("handler: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    // The downstream APIs' settings are checked now, for the modes that call them; the
-    // function folders need none.
-    let downstream = match &command {
-        Command::Help | Command::Functions { .. } => Default::default(),
-        _ => match mcp_tools::downstream_config(|k| std::env::var(k).ok()) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("handler: {e}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let telemetry_config = match &command {
-        Command::Help | Command::Functions { .. } => TelemetryConfig::default(),
-        _ => match config::telemetry(|k| std::env::var(k).ok()) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("handler: {e}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let mut registry = match mcp_tools::build_registry(&downstream) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("handler: the tool registry is invalid: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match command {
-        Command::Help => {
-            print!("{}", config::USAGE);
-            ExitCode::SUCCESS
-        }
-        Command::Functions { out } => match functions_json::write_all(&registry, &out) {
-            Ok(paths) => {
-                for p in paths {
-                    println!("{}", p.display());
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!(
-                    "handler: writing function folders into {}: {e}",
-                    out.display()
-                );
-                ExitCode::FAILURE
-            }
-        },
-        Command::Serve(config) => {
-            // Test fixtures, added only here: never in function.json, never served by default.
-            if config.conformance_tools
-                && let Err(e) = mcp_tools::tools::register_conformance_tools(&mut registry)
-            {
-                eprintln!("handler: the conformance tools are invalid: {e}");
-                return ExitCode::FAILURE;
-            }
-            match serve_self_hosted(
-                config,
-                Arc::new(registry),
-                telemetry_config,
-                downstream.identity,
-            ) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("handler: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Invocations(settings) => {
-            match serve_invocations(
-                settings,
-                Arc::new(registry),
-                telemetry_config,
-                downstream.identity,
-            ) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("handler: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("handler: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
+}
+
+/// Why the process stops early: 2 for anything the user can fix in the command line or the
+/// settings, 1 for the rest.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn settings(e: impl std::fmt::Display) -> Self {
+        Self {
+            code: 2,
+            message: e.to_string(),
+        }
+    }
+
+    fn runtime(e: impl std::fmt::Display) -> Self {
+        Self {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The front door a serving mode runs.
+enum Front {
+    Functions(InvocationSettings),
+    SelfHosted(ServeConfig),
+}
+
+fn run() -> Result<(), Failure> {
+    let env = |k: &str| std::env::var(k).ok();
+    let command = config::parse(std::env::args_os().skip(1), env).map_err(Failure::settings)?;
+    // Downstream and telemetry settings are checked now, for the modes that use them; the
+    // function folders need none.
+    let serving = !matches!(command, Command::Help | Command::Functions { .. });
+    let downstream = if serving {
+        mcp_tools::downstream_config(env).map_err(Failure::settings)?
+    } else {
+        Default::default()
+    };
+    let telemetry_config = if serving {
+        config::telemetry(env).map_err(Failure::settings)?
+    } else {
+        TelemetryConfig::default()
+    };
+    let mut registry = mcp_tools::build_registry(&downstream)
+        .map_err(|e| Failure::runtime(format!("the tool registry is invalid: {e}")))?;
+    let front = match command {
+        Command::Help => {
+            print!("{}", config::USAGE);
+            return Ok(());
+        }
+        Command::Functions { out } => {
+            let paths = functions_json::write_all(&registry, &out).map_err(|e| {
+                Failure::runtime(format!(
+                    "writing function folders into {}: {e}",
+                    out.display()
+                ))
+            })?;
+            for p in paths {
+                println!("{}", p.display());
+            }
+            return Ok(());
+        }
+        Command::Serve(config) => {
+            // Test fixtures, added only here: never in function.json, never served by default.
+            if config.conformance_tools {
+                mcp_tools::tools::register_conformance_tools(&mut registry).map_err(|e| {
+                    Failure::runtime(format!("the conformance tools are invalid: {e}"))
+                })?;
+            }
+            Front::SelfHosted(config)
+        }
+        Command::Invocations(settings) => Front::Functions(settings),
+    };
+    serve(
+        front,
+        Arc::new(registry),
+        telemetry_config,
+        downstream.identity,
+    )
+    .map_err(Failure::runtime)
 }
 
 /// How long a stopping instance may spend exporting buffered telemetry.
 const TELEMETRY_FLUSH: Duration = Duration::from_secs(5);
 
-/// Starts telemetry on the serving runtime, runs `serve`, then flushes within
-/// [`TELEMETRY_FLUSH`]: both modes stop the same way on SIGTERM/SIGINT.
-async fn with_telemetry(
-    config: &TelemetryConfig,
-    identity: &IdentitySettings,
-    serve: impl std::future::Future<Output = std::io::Result<()>>,
+/// Starts telemetry on the serving runtime, serves until SIGTERM/SIGINT, then flushes within
+/// [`TELEMETRY_FLUSH`]: both front doors stop the same way.
+#[tokio::main]
+async fn serve(
+    front: Front,
+    registry: Arc<mcp_tools::Registry>,
+    config: TelemetryConfig,
+    identity: IdentitySettings,
 ) -> std::io::Result<()> {
-    let telemetry = telemetry::init(config, identity).map_err(std::io::Error::other)?;
+    let telemetry = telemetry::init(&config, &identity).map_err(std::io::Error::other)?;
     if telemetry.is_exporting() {
         tracing::info!(role = %config.role_name, "exporting telemetry to Application Insights");
     }
-    let result = serve.await;
+    let result = match front {
+        Front::Functions(settings) => invocations(settings, registry).await,
+        Front::SelfHosted(settings) => self_hosted(settings, registry).await,
+    };
     if let Err(e) = &result {
         tracing::error!("handler stopped: {e}");
     }
     telemetry.shutdown(TELEMETRY_FLUSH).await;
     result
-}
-
-#[tokio::main]
-async fn serve_invocations(
-    settings: InvocationSettings,
-    registry: Arc<mcp_tools::Registry>,
-    telemetry: TelemetryConfig,
-    identity: IdentitySettings,
-) -> std::io::Result<()> {
-    with_telemetry(&telemetry, &identity, invocations(settings, registry)).await
 }
 
 async fn invocations(
@@ -154,16 +147,6 @@ async fn invocations(
         call_timeout: settings.call_timeout,
     };
     serve_functions::run(listener, state, shutdown_signal()).await
-}
-
-#[tokio::main]
-async fn serve_self_hosted(
-    config: ServeConfig,
-    registry: Arc<mcp_tools::Registry>,
-    telemetry: TelemetryConfig,
-    identity: IdentitySettings,
-) -> std::io::Result<()> {
-    with_telemetry(&telemetry, &identity, self_hosted(config, registry)).await
 }
 
 async fn self_hosted(

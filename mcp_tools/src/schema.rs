@@ -28,7 +28,45 @@ pub fn schema_for<T: JsonSchema>() -> Result<JsonObject, SchemaError> {
     };
     obj.remove("$schema");
     obj.remove("title");
+    for value in obj.values_mut() {
+        drop_numeric_formats(value);
+    }
     object_root(obj)
+}
+
+/// schemars names Rust's integer widths in `format` (`uint`, `int32`, `double`…), which JSON
+/// Schema does not define: validators warn about them and models gain nothing. The range
+/// they imply is already there as `minimum`/`maximum`.
+fn drop_numeric_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let numeric = matches!(
+                map.get("format").and_then(Value::as_str),
+                Some(
+                    "int"
+                        | "int8"
+                        | "int16"
+                        | "int32"
+                        | "int64"
+                        | "int128"
+                        | "uint"
+                        | "uint8"
+                        | "uint16"
+                        | "uint32"
+                        | "uint64"
+                        | "uint128"
+                        | "float"
+                        | "double"
+                )
+            );
+            if numeric {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_numeric_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_numeric_formats),
+        _ => {}
+    }
 }
 
 /// Checks the host's rule for tool schemas and fills in what it insists on:
@@ -94,6 +132,21 @@ mod tests {
         assert_eq!(s["properties"]["name"]["description"], "The name.");
         assert_eq!(s["required"], json!(["name"]));
         assert!(!s.contains_key("$schema"));
+    }
+
+    #[test]
+    fn rust_integer_widths_are_not_formats() {
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Sized {
+            bytes: usize,
+            ratio: f32,
+            nested: Vec<u8>,
+        }
+        let s = schema_for::<Sized>().unwrap_or_default();
+        let text = Value::Object(s.clone()).to_string();
+        assert!(!text.contains("\"format\""), "{text}");
+        assert_eq!(s["properties"]["bytes"]["minimum"], 0);
     }
 
     #[test]
