@@ -21,11 +21,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use mcp_tools::bindings::BlobBinding;
 use mcp_tools::{
-    BindingDirection, CallToolResult, JsonObject, Outcome, Registry, ToolContext, ToolError,
+    BindingDirection, CallToolResult, JsonObject, Outcome, ProgressSink, Registry, ToolContext,
+    ToolError,
 };
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -76,6 +77,7 @@ impl McpServer {
         &self,
         params: CallToolRequestParams,
         headers: Option<&HeaderMap>,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<CallToolResult, ErrorData> {
         let span = telemetry::call_span(&params.name, "self-hosted");
         if let Some(headers) = headers {
@@ -92,7 +94,7 @@ impl McpServer {
             .map(str::to_owned);
         let started = Instant::now();
         let result = self
-            .call_in_span(params, traceparent, &span)
+            .call_in_span(params, traceparent, progress, &span)
             .instrument(span.clone())
             .await;
         match &result {
@@ -122,6 +124,7 @@ impl McpServer {
         &self,
         params: CallToolRequestParams,
         traceparent: Option<String>,
+        progress: Option<Arc<dyn ProgressSink>>,
         span: &tracing::Span,
     ) -> Result<(String, Outcome, CallToolResult), ErrorData> {
         let tool = self.registry.get(&params.name).ok_or_else(|| {
@@ -144,6 +147,9 @@ impl McpServer {
         telemetry::record_argument_names(span, Some(&arguments));
         let spec = tool.spec();
         let mut ctx = ToolContext::new(self.call_timeout);
+        if let Some(sink) = progress {
+            ctx = ctx.with_progress(sink);
+        }
         if let Some(traceparent) = traceparent {
             ctx = ctx.with_traceparent(traceparent);
         }
@@ -236,9 +242,48 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let parts = context.extensions.get::<axum::http::request::Parts>();
-        self.call(request, parts.map(|p| &p.headers))
-            .await
-            .map(CallToolResponse::from)
+        let Some(token) = context.meta.get_progress_token() else {
+            return self
+                .call(request, parts.map(|p| &p.headers), None)
+                .await
+                .map(CallToolResponse::from);
+        };
+        // Progress goes out in order through one forwarding task, and all of it before the
+        // result (rmcp then answers this request as an SSE stream instead of JSON).
+        let (sender, mut reports) = tokio::sync::mpsc::unbounded_channel::<ProgressReport>();
+        let peer = context.peer.clone();
+        let forwarder = tokio::spawn(async move {
+            while let Some((progress, total, message)) = reports.recv().await {
+                let mut param = ProgressNotificationParam::new(token.clone(), progress);
+                param.total = total;
+                param.message = message;
+                if peer.notify_progress(param).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let sink: Arc<dyn ProgressSink> = Arc::new(ProgressChannel(sender));
+        let result = self
+            .call(request, parts.map(|p| &p.headers), Some(sink))
+            .await;
+        // A tool that kept a copy of its context alive must not hold the answer back.
+        let _ = tokio::time::timeout(PROGRESS_DRAIN, forwarder).await;
+        result.map(CallToolResponse::from)
+    }
+}
+
+type ProgressReport = (f64, Option<f64>, Option<String>);
+
+/// How long an answer waits for progress notifications still being sent.
+const PROGRESS_DRAIN: Duration = Duration::from_secs(1);
+
+/// A tool's progress reports, on their way to the client as `notifications/progress`.
+struct ProgressChannel(tokio::sync::mpsc::UnboundedSender<ProgressReport>);
+
+impl ProgressSink for ProgressChannel {
+    fn report(&self, progress: f64, total: Option<f64>, message: Option<String>) {
+        // The receiver only goes away when the client is gone; nothing to tell then.
+        let _ = self.0.send((progress, total, message));
     }
 }
 

@@ -19,6 +19,10 @@ pub struct Served {
 }
 
 pub async fn serve(key: Option<&str>) -> Served {
+    serve_registry(key, mcp_tools::tools::builtin().expect("registry")).await
+}
+
+pub async fn serve_registry(key: Option<&str>, registry: mcp_tools::Registry) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -30,7 +34,7 @@ pub async fn serve(key: Option<&str>) -> Served {
         call_timeout: Duration::from_secs(10),
         blobs: LocalBlobs::new(snippets.path()),
     };
-    let registry = Arc::new(mcp_tools::tools::builtin().expect("registry"));
+    let registry = Arc::new(registry);
     let shutdown = CancellationToken::new();
     tokio::spawn(serve_mcp::run(
         listener,
@@ -150,4 +154,69 @@ fn no_key_on_a_public_address_is_refused() {
     assert!(
         serve_mcp::check_exposure("127.0.0.1:7071".parse().expect("addr"), false, false).is_ok()
     );
+}
+
+#[tokio::test]
+async fn progress_reaches_the_client_before_the_result() {
+    let mut registry = mcp_tools::tools::builtin().expect("registry");
+    mcp_tools::tools::register_conformance_tools(&mut registry).expect("fixtures");
+    let served = serve_registry(None, registry).await;
+    let call = |token: Option<&str>| {
+        let meta = token.map_or(
+            serde_json::Value::Null,
+            |t| serde_json::json!({"progressToken": t}),
+        );
+        let mut params = serde_json::json!({"name": "test_tool_with_progress", "arguments": {}});
+        if !meta.is_null() {
+            params["_meta"] = meta;
+        }
+        reqwest::Client::new()
+            .post(format!("{}/mcp", served.base))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .body(serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}).to_string())
+            .send()
+    };
+    let response = call(Some("p-1")).await.expect("send");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.text().await.expect("body");
+    assert!(
+        content_type.starts_with("text/event-stream"),
+        "{content_type}: {body}"
+    );
+    let messages: Vec<serde_json::Value> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str(d.trim()).ok())
+        .collect();
+    let progress: Vec<f64> = messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .inspect(|m| assert_eq!(m["params"]["progressToken"], "p-1"))
+        .filter_map(|m| m["params"]["progress"].as_f64())
+        .collect();
+    assert_eq!(progress, vec![0.0, 50.0, 100.0], "{body}");
+    let last = messages.last().expect("messages");
+    assert_eq!(last["id"], 7, "the result comes after the progress: {body}");
+    assert_eq!(last["result"]["isError"], false);
+
+    // Without a token the answer stays plain JSON.
+    let response = call(None).await.expect("send");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    served.shutdown.cancel();
 }

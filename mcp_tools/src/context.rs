@@ -4,18 +4,39 @@
 //! `x-functions-key` and `Authorization`), no transport details.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The default time a tool call may take. The Azure front end drops idle HTTP connections
 /// after about 230 s; the host needs some of that budget for itself.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone)]
+/// Where a tool's progress goes. The self-hosted front turns reports into MCP
+/// `notifications/progress` when the client asked for them; under the Functions host there is
+/// no such channel, and reports go nowhere.
+pub trait ProgressSink: Send + Sync {
+    fn report(&self, progress: f64, total: Option<f64>, message: Option<String>);
+}
+
+#[derive(Clone)]
 pub struct ToolContext {
     deadline: Instant,
     input_blobs: HashMap<&'static str, Vec<u8>>,
     invocation_id: Option<String>,
     traceparent: Option<String>,
+    progress: Option<Arc<dyn ProgressSink>>,
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("deadline", &self.deadline)
+            .field("input_blobs", &self.input_blobs.keys().collect::<Vec<_>>())
+            .field("invocation_id", &self.invocation_id)
+            .field("traceparent", &self.traceparent)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for ToolContext {
@@ -31,6 +52,22 @@ impl ToolContext {
             input_blobs: HashMap::new(),
             invocation_id: None,
             traceparent: None,
+            progress: None,
+        }
+    }
+
+    /// Routes [`ToolContext::report_progress`] to a front door's channel.
+    pub fn with_progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    /// Tells the client how far a long call has got (`progress` should grow with each
+    /// report). A no-op when the client did not ask for progress or the front door cannot
+    /// deliver it, so tools may report unconditionally.
+    pub fn report_progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        if let Some(sink) = &self.progress {
+            sink.report(progress, total, message.map(str::to_owned));
         }
     }
 

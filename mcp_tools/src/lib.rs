@@ -12,7 +12,7 @@
 //! - [`output`]: [`ToolOutput`], what a tool returns (content, structured content, blobs).
 //! - [`error`]: [`ToolError`] and the one mapping from it to the `isError` result the model reads.
 //! - [`bindings`]: abstract blob bindings (`snippets/{snippetname}.json`) and path templates.
-//! - [`context`]: [`ToolContext`], what a tool sees of its call: deadline, input blobs,
+//! - [`context`]: [`ToolContext`], what a tool sees of its call: deadline, input blobs, progress,
 //!   trace context.
 //! - [`registry`]: [`Registry`], lookup by name and the call pipeline
 //!   (validate → call under the deadline → map errors).
@@ -42,7 +42,7 @@ pub mod validate;
 
 pub use bindings::{BindingDirection, BlobBinding};
 pub use catalog::{BuildError, build_registry, downstream_config};
-pub use context::ToolContext;
+pub use context::{ProgressSink, ToolContext};
 pub use error::ToolError;
 pub use output::ToolOutput;
 pub use registry::{CallOutcome, Outcome, Registry, RegistryError};

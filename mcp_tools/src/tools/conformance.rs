@@ -31,6 +31,7 @@ pub fn register_conformance_tools(registry: &mut Registry) -> Result<(), Registr
     registry.register_typed(EmbeddedResource)?;
     registry.register_typed(MultipleContentTypes)?;
     registry.register_typed(ErrorHandling)?;
+    registry.register_typed(WithProgress)?;
     registry.register(JsonSchema202012::new())?;
     Ok(())
 }
@@ -196,6 +197,30 @@ impl TypedTool for ErrorHandling {
             "This tool intentionally returns an error for testing.",
             false,
         ))
+    }
+}
+
+pub struct WithProgress;
+
+impl TypedTool for WithProgress {
+    type Input = NoArguments;
+    type Output = ToolOutput;
+    const NAME: &'static str = "test_tool_with_progress";
+    const DESCRIPTION: &'static str =
+        "Conformance fixture: reports progress 0, 50 and 100 of 100, about 50 ms apart.";
+
+    fn annotations() -> ToolAnnotations {
+        fixture_annotations("Progress")
+    }
+
+    async fn call(&self, _: NoArguments, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        for (i, step) in [0.0, 50.0, 100.0].into_iter().enumerate() {
+            if i > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            ctx.report_progress(step, Some(100.0), None);
+        }
+        Ok(ToolOutput::text("Progress reported: 0, 50, 100 of 100."))
     }
 }
 
