@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -63,10 +63,13 @@ async fn ready() -> &'static str {
 
 async fn invoke(
     State(state): State<AppState>,
-    Path(function): Path<String>,
+    function: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, InvocationError> {
+    // A name that is not UTF-8 once percent-decoded (`/%ff`) names no tool; without this the
+    // extractor's plain-text 400 would be the one answer without a JSON body.
+    let Path(function) = function.map_err(|_| InvocationError::UnknownPath)?;
     // One span per invocation: an App Insights request of our own role, joined to the host's
     // telemetry by the invocation id.
     let span = telemetry::call_span(&function, "functions");
@@ -102,7 +105,7 @@ async fn invoke_in_span(
     let tool = state
         .registry
         .get(&function)
-        .ok_or_else(|| failed(InvocationError::UnknownFunction(function.clone())))?;
+        .ok_or_else(|| failed(InvocationError::UnknownFunction(shown_function(&function))))?;
     let body = body.map_err(|e| failed(InvocationError::from(e)))?;
     let call =
         invocation::decode(&body, tool.spec()).map_err(|e| failed(InvocationError::Decode(e)))?;
@@ -143,6 +146,23 @@ async fn invoke_in_span(
         "tool call"
     );
     Ok(Json(invocation::encode(outcome)).into_response())
+}
+
+/// Function names longer than this are cut in the 404's message.
+const MAX_SHOWN_FUNCTION: usize = 64;
+
+/// The requested name as the 404 may show it: the caller's text, so bounded (the URL may be
+/// many kilobytes long) and with control characters escaped.
+fn shown_function(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(MAX_SHOWN_FUNCTION)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(MAX_SHOWN_FUNCTION).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 async fn unknown_path() -> InvocationError {

@@ -55,7 +55,8 @@ impl ArgumentValidator {
         for error in self.validator.iter_errors(arguments) {
             total += 1;
             if problems.len() < MAX_REPORTED {
-                problems.push(describe(&error));
+                let (argument, message) = describe(&error);
+                problems.push((shown_name(&argument), message));
             }
         }
         match problems.len() {
@@ -181,6 +182,31 @@ fn argument_path(pointer: &str) -> String {
             }
             out.push_str(&segment);
         }
+    }
+    out
+}
+
+/// Argument names longer than this are cut in messages.
+const MAX_SHOWN_NAME: usize = 64;
+
+/// An argument name as a message may show it: names are the caller's text too, so a
+/// megabyte-long name must not come back whole, and control characters are escaped so a
+/// name cannot start a new line of the message.
+fn shown_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(MAX_SHOWN_NAME)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if name.chars().nth(MAX_SHOWN_NAME).is_some() {
+        out.push('…');
     }
     out
 }

@@ -90,6 +90,11 @@ pub async fn send(app: &Router, method: &str, uri: &str, body: impl Into<Body>) 
         )
         .body(body.into())
         .expect("request");
+    oneshot(app, request).await
+}
+
+/// One request through the app, without a socket.
+pub async fn oneshot(app: &Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let content_type = response

@@ -291,10 +291,21 @@ impl Operation {
 fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(integral(n).unwrap_or_else(|| n.to_string())),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// `1e2` and `1.0` are integers to JSON Schema, so they pass an `integer` parameter's
+/// validation, but serde_json keeps them as floats and would print `100.0`, which an API
+/// that parses integers refuses. Within the range where a double is exact, print them as
+/// integers.
+fn integral(n: &serde_json::Number) -> Option<String> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let f = n.as_f64().filter(|_| n.is_f64())?;
+    // The cast is exact: the value is whole and within ±2^53.
+    (f.fract() == 0.0 && f.abs() <= EXACT).then(|| format!("{}", f as i64))
 }
 
 /// Path-item parameters, overridden by the operation's own of the same name and location.
