@@ -85,7 +85,7 @@ async fn call(
     let json = text
         .lines()
         .filter_map(|l| l.strip_prefix("data:"))
-        .last()
+        .next_back()
         .unwrap_or(&text);
     serde_json::from_str(json.trim()).map_err(|e| format!("not JSON ({e}): {text}"))
 }

@@ -243,6 +243,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn argument_names_are_bounded_and_escaped_in_messages() {
+        let v = ArgumentValidator::new(
+            json!({"type": "object", "properties": {}, "additionalProperties": false})
+                .as_object()
+                .unwrap_or(&JsonObject::new()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let long = "k".repeat(1_000_000);
+        let text = v
+            .validate(&json!({ long: 1 }))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.len() < 300, "{} bytes", text.len());
+        assert!(text.contains(&format!("{}…", "k".repeat(64))), "{text}");
+        let text = v
+            .validate(&json!({"a\r\nb": 1}))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.contains("a\\r\\nb") && !text.contains('\n'), "{text}");
+    }
+
     fn validator() -> ArgumentValidator {
         let schema = json!({
             "type": "object",

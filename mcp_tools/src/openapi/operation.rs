@@ -484,6 +484,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn whole_floats_are_sent_as_integers() {
+        for (value, text) in [
+            (serde_json::json!(1e2), "100"),
+            (serde_json::json!(1.0), "1"),
+            (serde_json::json!(-0.0), "0"),
+            (serde_json::json!(1.5), "1.5"),
+            // Beyond 2^53 a double is not an exact integer: left as serde_json prints it.
+            (serde_json::json!(1e300), "1e+300"),
+            (serde_json::json!(7), "7"),
+        ] {
+            assert_eq!(scalar(&value).as_deref(), Some(text), "{value}");
+        }
+    }
+
+    #[test]
     fn names_are_stable_and_valid() {
         assert_eq!(tool_name("listOrders"), "list_orders");
         assert_eq!(tool_name("getHTTPStatus2"), "get_httpstatus2");
