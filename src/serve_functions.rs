@@ -128,8 +128,8 @@ async fn invoke_in_span(
     for (name, bytes) in call.input_blobs {
         ctx = ctx.with_input_blob(name, bytes);
     }
-    if let Some(id) = invocation_id {
-        ctx = ctx.with_invocation_id(id);
+    if let Some(id) = &invocation_id {
+        ctx = ctx.with_invocation_id(id.clone());
     }
     if let Some(traceparent) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
         ctx = ctx.with_traceparent(traceparent);
@@ -142,6 +142,7 @@ async fn invoke_in_span(
         tool = %tool_name,
         outcome = outcome.outcome.as_str(),
         client = %call.client,
+        invocation_id = invocation_id.as_deref().unwrap_or("-"),
         duration_ms = elapsed.as_secs_f64() * 1e3,
         "tool call"
     );
