@@ -7,19 +7,21 @@
 //! route template), plus metric envelopes; the bearer token and `/v2.1/track` are used; and
 //! with every target at TRACE no seeded secret appears in any payload or log line.
 
+mod common;
+
 use std::convert::Infallible;
-use std::io::{Read as _, Write};
+use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
 use bytes::Bytes;
+use common::captured::Captured;
 use handler::serve_functions::{AppState, app};
 use http_body_util::{BodyExt as _, Full};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
-use tracing_subscriber::fmt::MakeWriter;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -47,29 +49,6 @@ const SECRETS: &[&str] = &[
     CALLER_TOKEN,
     COOKIE,
 ];
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// One POST the fake ingestion endpoint received.
 #[derive(Debug, Clone)]
@@ -492,7 +471,7 @@ async fn tool_calls_become_requests_with_dependencies_and_metrics_without_secret
             assert!(!text.contains(secret), "{secret} leaked into {text}");
         }
     }
-    let log = String::from_utf8(console.0.lock().expect("log").clone()).expect("utf8");
+    let log = console.text();
     assert!(
         log.contains("tool call"),
         "the console must see the calls:\n{log}"

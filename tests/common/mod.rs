@@ -120,4 +120,5 @@ pub async fn oneshot(app: &Router, request: Request<Body>) -> Answer {
 pub async fn post(app: &Router, function: &str, body: impl Into<Body>) -> Answer {
     send(app, "POST", &format!("/{function}"), body).await
 }
+pub mod captured;
 pub mod mcp_cases;
