@@ -3,14 +3,10 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::mcp_cases::{self, CLIENT_KEY};
-use handler::local_blobs::LocalBlobs;
-use handler::serve_mcp::{self, ServeSettings};
 use host_emulator::{EmulatorOptions, RunningEmulator};
-use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn both_front_doors_answer_alike() {
@@ -21,28 +17,9 @@ async fn both_front_doors_answer_alike() {
     let emu = RunningEmulator::start(opts).await.expect("emulator");
     let hosted = mcp_cases::connect(&emu.mcp_url(), Some(CLIENT_KEY)).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "http://{}/runtime/webhooks/mcp",
-        listener.local_addr().expect("addr")
-    );
-    let snippets = tempfile::tempdir().expect("tempdir");
-    let settings = ServeSettings {
-        key: None,
-        allowed_hosts: Vec::new(),
-        call_timeout: Duration::from_secs(10),
-        blobs: LocalBlobs::new(snippets.path()),
-    };
-    let shutdown = CancellationToken::new();
-    let registry = Arc::new(mcp_tools::tools::builtin().expect("registry"));
-    tokio::spawn(serve_mcp::run(
-        listener,
-        registry,
-        settings,
-        shutdown.clone(),
-    ));
+    let registry = mcp_tools::tools::builtin().expect("registry");
+    let served = common::serve::serve_registry(None, registry, Duration::from_secs(10)).await;
+    let url = format!("{}/runtime/webhooks/mcp", served.base);
     let self_hosted = mcp_cases::connect(&url, None).await;
 
     assert_eq!(
@@ -59,6 +36,6 @@ async fn both_front_doors_answer_alike() {
             "case {case} differs between front doors"
         );
     }
-    shutdown.cancel();
+    served.shutdown.cancel();
     emu.shutdown().await;
 }

@@ -3,50 +3,18 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::mcp_cases::{self, CLIENT_KEY};
-use handler::config::Secret;
-use handler::local_blobs::LocalBlobs;
-use handler::serve_mcp::{self, ServeSettings};
-use tokio_util::sync::CancellationToken;
+use common::serve::Served;
+use handler::serve_mcp;
 
-pub struct Served {
-    pub base: String,
-    pub shutdown: CancellationToken,
-    pub snippets: tempfile::TempDir,
-}
-
-pub async fn serve(key: Option<&str>) -> Served {
+async fn serve(key: Option<&str>) -> Served {
     serve_registry(key, mcp_tools::tools::builtin().expect("registry")).await
 }
 
-pub async fn serve_registry(key: Option<&str>, registry: mcp_tools::Registry) -> Served {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let snippets = tempfile::tempdir().expect("tempdir");
-    let settings = ServeSettings {
-        key: key.map(Secret::new),
-        allowed_hosts: Vec::new(),
-        call_timeout: Duration::from_secs(10),
-        blobs: LocalBlobs::new(snippets.path()),
-    };
-    let registry = Arc::new(registry);
-    let shutdown = CancellationToken::new();
-    tokio::spawn(serve_mcp::run(
-        listener,
-        registry,
-        settings,
-        shutdown.clone(),
-    ));
-    Served {
-        base: format!("http://{addr}"),
-        shutdown,
-        snippets,
-    }
+async fn serve_registry(key: Option<&str>, registry: mcp_tools::Registry) -> Served {
+    common::serve::serve_registry(key, registry, Duration::from_secs(10)).await
 }
 
 #[tokio::test]

@@ -6,16 +6,12 @@
 mod common;
 mod hostile;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::mcp_cases;
-use handler::local_blobs::LocalBlobs;
-use handler::serve_mcp::{self, ServeSettings};
 use host_emulator::{EmulatorOptions, ResponseMode, RunningEmulator};
 use hostile::{ArgCase, CALLER_KEY, Expect};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -238,36 +234,24 @@ async fn the_subset_through_handler_serve() {
     let registry = mcp_tools::build_registry(&config).expect("registry");
     let cases = subset(&registry);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let snippets = tempfile::tempdir().expect("tempdir");
-    let settings = ServeSettings {
-        key: None,
-        allowed_hosts: Vec::new(),
-        call_timeout: Duration::from_secs(5),
-        blobs: LocalBlobs::new(snippets.path()),
-    };
-    let shutdown = CancellationToken::new();
-    tokio::spawn(serve_mcp::run(
-        listener,
-        Arc::new(registry),
-        settings,
-        shutdown.clone(),
-    ));
-    let failures = run_subset("handler serve", &format!("http://{addr}/mcp"), &cases).await;
+    let served = common::serve::serve_registry(None, registry, Duration::from_secs(5)).await;
+    let failures = run_subset("handler serve", &format!("{}/mcp", served.base), &cases).await;
     // Nothing was written outside the snippets folder's own files.
-    for entry in std::fs::read_dir(snippets.path()).expect("dir").flatten() {
+    for entry in std::fs::read_dir(served.snippets.path())
+        .expect("dir")
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         assert!(
             name.starts_with("hostile-") && name.ends_with(".json"),
             "unexpected file {name:?}"
         );
     }
-    let live = reqwest::get(format!("http://{addr}/")).await.expect("get");
+    let live = reqwest::get(format!("{}/", served.base))
+        .await
+        .expect("get");
     assert_eq!(live.status().as_u16(), 200);
-    shutdown.cancel();
+    served.shutdown.cancel();
     let downstream = assert_nothing_escaped(&api).await;
     report("handler serve (tools/call)", &cases, &failures, downstream);
     eprintln!("wall time {:?}", started.elapsed());

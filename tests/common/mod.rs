@@ -122,3 +122,4 @@ pub async fn post(app: &Router, function: &str, body: impl Into<Body>) -> Answer
 }
 pub mod captured;
 pub mod mcp_cases;
+pub mod serve;
